@@ -1,0 +1,1 @@
+"""postback-kit: a mock partner server and contract-test kit for the Postback API."""

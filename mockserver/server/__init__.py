@@ -1,0 +1,18 @@
+"""The mock partner: a Starlette app serving a scenario, and ways to run it on uvicorn."""
+
+from mockserver.server._app import ADMIN_PREFIX, create_app
+from mockserver.server._journal import DEFAULT_JOURNAL_SIZE, Journal
+from mockserver.server._partner import ERROR_CODES, MockPartner, Refusal
+from mockserver.server._serve import ServerThread, serve
+
+__all__ = [
+    "ADMIN_PREFIX",
+    "DEFAULT_JOURNAL_SIZE",
+    "ERROR_CODES",
+    "Journal",
+    "MockPartner",
+    "Refusal",
+    "ServerThread",
+    "create_app",
+    "serve",
+]

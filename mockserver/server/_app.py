@@ -1,0 +1,57 @@
+"""The Starlette application: the partner endpoint plus the admin API under ``/__admin``."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from mockserver._version import __version__
+from mockserver.models import Scenario
+from mockserver.server._partner import MockPartner
+
+__all__ = ["ADMIN_PREFIX", "create_app"]
+
+ADMIN_PREFIX = "/__admin"
+
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def create_app(scenario: Scenario, *, journal_size: int | None = None) -> Starlette:
+    """A Starlette app serving ``scenario``. The :class:`MockPartner` behind it is
+    ``app.state.partner`` (its journal, for in-process use)."""
+    partner = MockPartner(scenario, journal_size=journal_size)
+    started = time.time()
+
+    async def health(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "scenario": scenario.name,
+                "path": scenario.path,
+                "methods": list(scenario.methods),
+                "uptime_s": round(time.time() - started, 3),
+                "requests": partner.journal.total,
+            }
+        )
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            partner.journal.clear()
+            return Response(status_code=204)
+        return JSONResponse(partner.journal.snapshot())
+
+    app = Starlette(
+        routes=[
+            Route(f"{ADMIN_PREFIX}/health", health, methods=["GET"]),
+            Route(f"{ADMIN_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
+            Route(scenario.path, partner.handle, methods=_ALL_METHODS),
+            Route("/{path:path}", partner.unknown_path, methods=_ALL_METHODS),
+        ]
+    )
+    app.state.partner = partner
+    return app

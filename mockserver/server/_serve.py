@@ -1,0 +1,141 @@
+"""Running the mock partner on uvicorn: in the foreground (``postback-kit serve``) or in a
+background thread on a free port (tests, the pytest plugin)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from types import TracebackType
+from typing import Any, Final
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from mockserver.errors import ServerStartError
+from mockserver.models import Scenario, load_scenario
+from mockserver.server._app import create_app
+
+__all__ = ["ServerThread", "app_from_env", "bind", "serve"]
+
+#: Environment variables through which ``serve --workers N`` hands the scenario to workers.
+ENV_SCENARIO: Final = "POSTBACK_KIT_SCENARIO"
+ENV_JOURNAL_SIZE: Final = "POSTBACK_KIT_JOURNAL_SIZE"
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket, or ServerStartError saying why not (port in use, ...)."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise ServerStartError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _config(app: ASGIApp | str, *, access_log: bool, **kwargs: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        access_log=access_log,
+        log_level="info" if access_log else "warning",
+        lifespan="off",
+        server_header=False,
+        **kwargs,
+    )
+
+
+class ServerThread:
+    """The mock partner on uvicorn in a daemon thread, on 127.0.0.1 and a free port.
+
+    ``with ServerThread(app) as server: httpx.get(server.url + "/voucher")``. :meth:`start`
+    waits until the socket accepts (up to ``timeout`` seconds) and raises if the server died.
+    """
+
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self._sock = bind(host, port)
+        self.port: int = self._sock.getsockname()[1]
+        self._server = uvicorn.Server(_config(app, access_log=False))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True,
+            name=f"postback-kit-mock:{self.port}",
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> ServerThread:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise ServerStartError(f"the mock partner on {self.url} stopped while starting")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerStartError(f"the mock partner on {self.url} did not start in {timeout}s")
+            time.sleep(0.005)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._sock.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def app_from_env() -> ASGIApp:
+    """The app factory each ``--workers`` process calls (scenario from the environment)."""
+    scenario = load_scenario(os.environ[ENV_SCENARIO])
+    size = os.environ.get(ENV_JOURNAL_SIZE)
+    return create_app(scenario, journal_size=int(size) if size else None)
+
+
+def serve(
+    scenario: Scenario,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    access_log: bool = False,
+    journal_size: int | None = None,
+    on_ready: Any = None,
+) -> None:
+    """Serve ``scenario`` in the foreground until interrupted. ``on_ready(url)`` is called
+    once the socket listens."""
+    sock = bind(host, port)
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{sock.getsockname()[1]}"
+    if workers <= 1:
+        server = uvicorn.Server(
+            _config(create_app(scenario, journal_size=journal_size), access_log=access_log)
+        )
+        if on_ready is not None:
+            on_ready(url)
+        server.run(sockets=[sock])
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[ENV_SCENARIO] = os.path.abspath(scenario.source)
+    if journal_size is not None:
+        os.environ[ENV_JOURNAL_SIZE] = str(journal_size)
+    config = _config(
+        "mockserver.server._serve:app_from_env", access_log=access_log, factory=True, workers=workers
+    )
+    if on_ready is not None:
+        on_ready(url)
+    Multiprocess(config, sockets=[sock]).run()

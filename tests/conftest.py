@@ -1,0 +1,72 @@
+"""Shared fixtures: Hypothesis profiles and a real mock partner on a free port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+
+from mockserver.models import Scenario, load_scenario
+from mockserver.server import ServerThread, create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+class Running:
+    """A mock partner served by uvicorn on 127.0.0.1, with an httpx client bound to it."""
+
+    def __init__(self, server: ServerThread, scenario: Scenario) -> None:
+        self.server = server
+        self.scenario = scenario
+        self.url = server.url
+        self.http = httpx.Client(base_url=server.url, timeout=10)
+
+    def journal(self) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = self.http.get("/__admin/requests").json()["requests"]
+        return entries
+
+    def close(self) -> None:
+        self.http.close()
+        self.server.stop()
+
+
+ServeFn = Callable[..., Running]
+
+
+@pytest.fixture
+def serve() -> Iterator[ServeFn]:
+    """``serve("voucher-get")`` or ``serve({...scenario dict...})``: a running mock partner,
+    stopped after the test."""
+    running: list[Running] = []
+
+    def start(scenario: str | Path | dict[str, Any], **kwargs: Any) -> Running:
+        loaded = (
+            Scenario.from_dict(scenario, source="<test>")
+            if isinstance(scenario, dict)
+            else load_scenario(scenario)
+        )
+        server = ServerThread(create_app(loaded, **kwargs)).start()
+        running.append(Running(server, loaded))
+        return running[-1]
+
+    yield start
+    for item in running:
+        item.close()
