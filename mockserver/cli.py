@@ -19,7 +19,7 @@ from mockserver.errors import PostbackKitError
 
 __all__ = ["main", "run"]
 
-PROG = "postback-kit"
+_PROG = "postback-kit"
 
 
 class _UsageError(Exception):
@@ -33,10 +33,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog=PROG,
+        prog=_PROG,
         description="Mock partner server and contract-test kit for the Postback API.",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--version", action="version", version=f"{_PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
@@ -96,8 +96,14 @@ def _check_response(args: argparse.Namespace, stdout: IO[str], stdin: IO[bytes] 
         return 1
     result = normalize(body)
     shape = shape_of(body)
-    print(json.dumps({**result.to_dict(), "shape": shape.name if shape else None},
-                     ensure_ascii=False, indent=2), file=stdout)
+    print(
+        json.dumps(
+            {**result.to_dict(), "shape": shape.name if shape else None},
+            ensure_ascii=False,
+            indent=2,
+        ),
+        file=stdout,
+    )
     return 0
 
 
@@ -106,16 +112,16 @@ def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
     from mockserver.server import serve
 
     if args.workers < 1:
-        raise _UsageError(f"{PROG} serve: --workers must be at least 1, got {args.workers}")
+        raise _UsageError(f"{_PROG} serve: --workers must be at least 1, got {args.workers}")
     if not 0 <= args.port <= 65535:
-        raise _UsageError(f"{PROG} serve: --port must be 0..65535, got {args.port}")
+        raise _UsageError(f"{_PROG} serve: --port must be 0..65535, got {args.port}")
     scenario = load_scenario(args.scenario)
 
     def ready(url: str) -> None:
         auth = scenario.auth
         how = f"API key in header '{auth.header}'" if isinstance(auth, ServerApiKey) else "no auth"
         print(
-            f"{PROG} {__version__}: scenario '{scenario.name}' ({', '.join(scenario.methods)} "
+            f"{_PROG} {__version__}: scenario '{scenario.name}' ({', '.join(scenario.methods)} "
             f"{scenario.path}, {how}) on {url}{scenario.path}\n"
             f"  journal: {url}/__admin/requests   health: {url}/__admin/health   "
             f"workers: {args.workers}   (Ctrl+C stops)",
@@ -157,7 +163,7 @@ def run(
         print(exc, file=err)
         return 2
     except PostbackKitError as exc:
-        print(f"{PROG}: {exc}", file=err)
+        print(f"{_PROG}: {exc}", file=err)
         return 2
     except KeyboardInterrupt:
         return 130

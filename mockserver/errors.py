@@ -16,10 +16,7 @@ print it as it is. Bugs in the kit itself are not wrapped: they surface as what 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from mockserver.contract import Violation
+from typing import Any
 
 __all__ = ["ConfigError", "InvalidResponseError", "PostbackKitError", "ServerStartError"]
 
@@ -50,7 +47,8 @@ class ConfigError(PostbackKitError):
 class InvalidResponseError(PostbackKitError):
     """A response body breaks the postback contract (SPEC 1.2)."""
 
-    def __init__(self, violations: Sequence[Violation]) -> None:
+    def __init__(self, violations: Sequence[Any]) -> None:
+        #: The :class:`~mockserver.contract.Violation` values, in role order.
         self.violations = tuple(violations)
         super().__init__(str(self))
 

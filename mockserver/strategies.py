@@ -34,8 +34,10 @@ def json_values(*, max_leaves: int = 10) -> st.SearchStrategy[Any]:
     )
     return st.recursive(
         scalars,
-        lambda children: st.lists(children, max_size=4)
-        | st.dictionaries(st.text(max_size=10), children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(max_size=10), children, max_size=4)
+        ),
         max_leaves=max_leaves,
     )
 
@@ -92,7 +94,11 @@ def response_bodies(
     """Valid response bodies (SPEC 1.2): any shape unless ``shape`` is given, either verdict
     unless ``success`` is given, with extra non-role keys unless ``extra_keys`` is False."""
     if shape is not None and not isinstance(shape, Shape):
-        raise InvalidArgument(f"shape must be a Shape or None, got {shape!r} ({type(shape).__name__})")
+        raise InvalidArgument(
+            f"shape must be a Shape or None, got {shape!r} ({type(shape).__name__})"
+        )
     if success is not None and not isinstance(success, bool):
-        raise InvalidArgument(f"success must be a bool or None, got {success!r} ({type(success).__name__})")
+        raise InvalidArgument(
+            f"success must be a bool or None, got {success!r} ({type(success).__name__})"
+        )
     return _bodies(shape, success, extra_keys)

@@ -17,7 +17,10 @@ from mockserver.contract import (
 )
 from mockserver.errors import InvalidResponseError
 
-SEED = b'{"success": true, "message": "Your request has done", "errorCode": 0, "data": {"code": "E094", "expired": false, "value": 10000}}'
+SEED = (
+    b'{"success": true, "message": "Your request has done", "errorCode": 0, '
+    b'"data": {"code": "E094", "expired": false, "value": 10000}}'
+)
 
 
 @pytest.mark.parametrize(
@@ -70,7 +73,9 @@ OK = NormalizedResult(
     message="Your request has done",
     data={"code": "E094", "expired": False, "value": 10000},
 )
-UNAUTHORIZED = b'{"success": false, "errorCode": "Unauthorized", "message": "bad key", "data": null}'
+UNAUTHORIZED = (
+    b'{"success": false, "errorCode": "Unauthorized", "message": "bad key", "data": null}'
+)
 
 
 @pytest.mark.parametrize(
@@ -78,9 +83,16 @@ UNAUTHORIZED = b'{"success": false, "errorCode": "Unauthorized", "message": "bad
     [
         (200, SEED, OK),
         (201, SEED, OK),
-        (401, UNAUTHORIZED, NormalizedResult(success=False, error_code="Unauthorized", message="bad key")),
-        (404, b'{"isSuccess": false, "responseCode": "-102", "body": null}',
-         NormalizedResult(success=False, error_code="-102")),
+        (
+            401,
+            UNAUTHORIZED,
+            NormalizedResult(success=False, error_code="Unauthorized", message="bad key"),
+        ),
+        (
+            404,
+            b'{"isSuccess": false, "responseCode": "-102", "body": null}',
+            NormalizedResult(success=False, error_code="-102"),
+        ),
         (500, SEED, failure_result("http_status")),
         (503, b"Service Unavailable", failure_result("http_status")),
         (502, b"", failure_result("http_status")),

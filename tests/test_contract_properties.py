@@ -35,8 +35,8 @@ def test_any_body_built_from_the_role_table_is_accepted(body: dict[str, Any]) ->
     keys = _roles(body)
     assert normalize(body) == NormalizedResult(
         success=body[keys["success"]],
-        error_code=body.get(keys.get("error_code", ""), None),
-        message=body.get(keys.get("message", ""), None),
+        error_code=body.get(keys.get("error_code", "")),
+        message=body.get(keys.get("message", "")),
         data=body[keys["data"]],
     )
 
@@ -45,8 +45,12 @@ def test_any_body_built_from_the_role_table_is_accepted(body: dict[str, Any]) ->
 def test_normalizing_is_idempotent_through_the_seed_shape(body: dict[str, Any]) -> None:
     once = normalize(body)
     again = normalize(
-        {"success": once.success, "errorCode": once.error_code, "message": once.message,
-         "data": once.data}
+        {
+            "success": once.success,
+            "errorCode": once.error_code,
+            "message": once.message,
+            "data": once.data,
+        }
     )
     assert again == once
 
@@ -58,7 +62,9 @@ def test_a_2xx_answer_means_its_body(body: dict[str, Any], status: int) -> None:
 
 
 @given(response_bodies(success=False), st.sampled_from([400, 401, 404, 414, 422, 500, 503]))
-def test_a_refusal_with_a_valid_failure_body_keeps_its_body(body: dict[str, Any], status: int) -> None:
+def test_a_refusal_with_a_valid_failure_body_keeps_its_body(
+    body: dict[str, Any], status: int
+) -> None:
     result = interpret_response(status, {}, json.dumps(body).encode())
     assert result.failure is None
     assert result == normalize(body)
@@ -74,7 +80,10 @@ def test_a_non_2xx_answer_saying_success_is_an_http_status_failure(
 
 _WRONG_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "success": st.one_of(
-        st.integers(), st.sampled_from(["true", "false", "1", ""]), st.none(), st.lists(st.booleans(), max_size=2)
+        st.integers(),
+        st.sampled_from(["true", "false", "1", ""]),
+        st.none(),
+        st.lists(st.booleans(), max_size=2),
     ),
     "error_code": st.one_of(
         st.booleans(),
@@ -83,7 +92,9 @@ _WRONG_VALUES: dict[str, st.SearchStrategy[Any]] = {
         st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
     ),
     "message": st.one_of(st.booleans(), st.integers(), st.lists(st.text(max_size=3), max_size=2)),
-    "data": st.one_of(st.text(max_size=5), st.integers(), st.booleans(), st.lists(st.integers(), max_size=2)),
+    "data": st.one_of(
+        st.text(max_size=5), st.integers(), st.booleans(), st.lists(st.integers(), max_size=2)
+    ),
 }
 
 
@@ -116,7 +127,9 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
 
 
 @given(mutated())
-def test_any_single_mutation_is_rejected_naming_its_role(case: tuple[dict[str, Any], str, str]) -> None:
+def test_any_single_mutation_is_rejected_naming_its_role(
+    case: tuple[dict[str, Any], str, str],
+) -> None:
     body, role, key = case
     violations = validate(body)
     note(f"body={body!r} violations={[str(v) for v in violations]}")

@@ -28,7 +28,13 @@ __all__ = [
 Failure = Literal["http_status", "invalid_body", "contract", "transport", "auth"]
 
 #: The failure categories of SPEC 1.3, in the table's order.
-FAILURES: Final[tuple[Failure, ...]] = ("http_status", "invalid_body", "contract", "transport", "auth")
+FAILURES: Final[tuple[Failure, ...]] = (
+    "http_status",
+    "invalid_body",
+    "contract",
+    "transport",
+    "auth",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,7 +133,9 @@ def interpret_response(
         if not _is_2xx(status):
             return failure_result("http_status", f"HTTP {status}, invalid JSON body: {exc.reason}")
         hint = f" (Content-Type {content_type})" if content_type else ""
-        return failure_result("invalid_body", f"HTTP {status}: invalid JSON body{hint}: {exc.reason}")
+        return failure_result(
+            "invalid_body", f"HTTP {status}: invalid JSON body{hint}: {exc.reason}"
+        )
     violations = validate(body)
     if _is_2xx(status):
         if not isinstance(body, dict):

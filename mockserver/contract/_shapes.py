@@ -21,9 +21,7 @@ ROLE_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 
 #: The role of every key that fills one.
-KEY_ROLE: Final[Mapping[str, str]] = {
-    key: role for role, keys in ROLE_KEYS.items() for key in keys
-}
+KEY_ROLE: Final[Mapping[str, str]] = {key: role for role, keys in ROLE_KEYS.items() for key in keys}
 
 _REQUIRED: Final = frozenset({"success", "data"})
 

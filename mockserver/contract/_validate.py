@@ -137,5 +137,6 @@ def validate(body: Any) -> list[Violation]:
     errors = list(validator.iter_errors(body))
     if not errors:
         return []
-    found = {_to_violation(body, validator.schema, e) for e in errors}
+    schema = load_schema(RESPONSE_SCHEMA)
+    found = {_to_violation(body, schema, e) for e in errors}
     return sorted(found, key=lambda v: (_ORDER[v.role], v.keys, v.message))

@@ -7,7 +7,6 @@ environment: they show the ``${VAR}`` the user wrote instead.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import os
@@ -21,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver._resources import load_schema
+from mockserver._suggest import did_you_mean
 from mockserver.errors import ConfigError
 
 __all__ = ["Document", "load_document", "pointer", "read_structured"]
@@ -90,9 +90,7 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(source, "", f"not valid YAML: {exc}") from None
 
 
-def _resolve_env(
-    value: Any, path: tuple[Any, ...], env: Mapping[str, str], source: str
-) -> Any:
+def _resolve_env(value: Any, path: tuple[Any, ...], env: Mapping[str, str], source: str) -> Any:
     if isinstance(value, str):
         if "${" not in value:
             return value
@@ -134,17 +132,17 @@ def _describe(error: ValidationError, raw: Any) -> tuple[list[Any], str]:
     """Where an error is and what to say, with a suggestion where one fits."""
     path = list(error.absolute_path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        allowed = sorted(schema.get("properties", {}))
         extra = [k for k in error.instance if k not in allowed]
         if extra:
             key = extra[0]
-            hint = difflib.get_close_matches(str(key), allowed, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {allowed}"
+            suggestion = did_you_mean(key, allowed) or f"; allowed: {allowed}"
             return [*path, key], f"unknown key {key!r}{suggestion}"
     if error.validator == "enum":
-        options = list(error.validator_value)
-        hint = difflib.get_close_matches(str(error.instance), [str(o) for o in options], n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        # jsonschema types validator_value as "Any | Unset"; for "enum" it is the list.
+        options: list[Any] = list(error.validator_value)  # type: ignore[arg-type]
+        suggestion = did_you_mean(error.instance, options)
         shown = _shown_value(raw, path, error.instance)
         return path, f"{shown!r} is not one of {options}{suggestion}"
     message = error.message

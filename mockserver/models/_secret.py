@@ -28,7 +28,11 @@ class Secret:
         ``str``); any candidate that is not this secret, None included, is False."""
         if candidate is None:
             return False
-        given = candidate.encode("utf-8", "surrogateescape") if isinstance(candidate, str) else candidate
+        given = (
+            candidate.encode("utf-8", "surrogateescape")
+            if isinstance(candidate, str)
+            else candidate
+        )
         return hmac.compare_digest(given, self._value.encode("utf-8", "surrogateescape"))
 
     def __bool__(self) -> bool:

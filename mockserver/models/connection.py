@@ -153,8 +153,9 @@ class Connection:
 def _check(document: Document) -> None:
     data = document.data
     if "payload" in data and data.get("method", "GET") != "POST":
-        raise document.error(["payload"], "payload is sent only with method POST; remove it "
-                             "or set method: POST")
+        raise document.error(
+            ["payload"], "payload is sent only with method POST; remove it or set method: POST"
+        )
 
 
 def _scalar(value: Any) -> str:
@@ -169,8 +170,10 @@ def _secret_values(raw: Mapping[str, Any], resolved: Mapping[str, Any]) -> list[
         original = raw.get(key)
         if isinstance(value, Mapping) and isinstance(original, Mapping):
             found.extend(_secret_values(original, value))
-        elif isinstance(value, str) and value and (
-            (isinstance(original, str) and "${" in original) or _SECRET_NAME.search(key)
+        elif (
+            isinstance(value, str)
+            and value
+            and ((isinstance(original, str) and "${" in original) or _SECRET_NAME.search(key))
         ):
             found.append(Secret(value))
     return found

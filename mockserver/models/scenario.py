@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 from mockserver._resources import bundled_scenario, bundled_scenarios
+from mockserver._suggest import did_you_mean
 from mockserver.contract import SEED_SHAPE, Shape
 from mockserver.errors import ConfigError
 from mockserver.models._loading import Document, document_from_data, load_document
@@ -239,7 +239,8 @@ def _from_document(document: Document) -> Scenario:
     for i, case in enumerate(cases):
         if case.name in names:
             raise document.error(
-                ["cases", i, "name"], f"case name {case.name!r} is already used by /cases/{names[case.name]}"
+                ["cases", i, "name"],
+                f"case name {case.name!r} is already used by /cases/{names[case.name]}",
             )
         names[case.name] = i
     for i, case in enumerate(cases[:-1]):
@@ -284,9 +285,10 @@ def resolve_scenario_path(name: str | Path) -> Path:
     if bundled is not None:
         return bundled
     known = list(bundled_scenarios())
-    hint = difflib.get_close_matches(path.stem, known, n=1)
-    suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; bundled scenarios: {known}"
-    raise ConfigError(str(name), "", f"no such file, and no bundled scenario of that name{suggestion}")
+    suggestion = did_you_mean(path.stem, known) or f"; bundled scenarios: {known}"
+    raise ConfigError(
+        str(name), "", f"no such file, and no bundled scenario of that name{suggestion}"
+    )
 
 
 def load_scenario(name: str | Path, *, environ: Mapping[str, str] | None = None) -> Scenario:

@@ -69,7 +69,10 @@ class _RequestView:
     __slots__ = ("headers", "params", "payload")
 
     def __init__(
-        self, params: Mapping[str, str], headers: Mapping[str, str], payload: Mapping[str, Any] | None
+        self,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        payload: Mapping[str, Any] | None,
     ) -> None:
         self.params = params
         self.headers = headers
@@ -143,12 +146,13 @@ class MockPartner:
         shape = self._error_shape
         if shape.error_code is None:
             shape = Shape(
-                success=shape.success, error_code="errorCode", message=shape.message, data=shape.data
+                success=shape.success,
+                error_code="errorCode",
+                message=shape.message,
+                data=shape.data,
             )
         return dumps(
-            shape.render(
-                success=False, error_code=refusal.code, message=refusal.message, data=None
-            )
+            shape.render(success=False, error_code=refusal.code, message=refusal.message, data=None)
         )
 
     def refuse(self, entry: dict[str, Any], refusal: Refusal) -> Response:
@@ -215,7 +219,9 @@ class MockPartner:
             return None, Refusal(400, "INVALID_BODY", "the JSON body must be an object")
         for name in self.scenario.required_payload:
             if name not in payload:
-                return None, Refusal(400, "MISSING_VALUE", f"missing required payload field '{name}'")
+                return None, Refusal(
+                    400, "MISSING_VALUE", f"missing required payload field '{name}'"
+                )
         return payload, None
 
     # -- the endpoint ------------------------------------------------------------------
@@ -240,9 +246,13 @@ class MockPartner:
         try:
             return await self._handle(request, entry)
         except Exception:
-            log.exception("postback-kit: the mock partner failed on %s %s", request.method, request.url.path)
+            log.exception(
+                "postback-kit: the mock partner failed on %s %s", request.method, request.url.path
+            )
             entry["error"] = "internal error (see the server log)"
-            return self.refuse(entry, Refusal(500, "INTERNAL_ERROR", "the mock partner failed; see its log"))
+            return self.refuse(
+                entry, Refusal(500, "INTERNAL_ERROR", "the mock partner failed; see its log")
+            )
 
     async def _handle(self, request: Request, entry: dict[str, Any]) -> Response:
         if request.method not in self._methods:
@@ -251,7 +261,9 @@ class MockPartner:
             )
         headers = request.headers
         params = request.query_params
-        refusal = self._check_auth(headers) or self._check_headers(headers) or self._check_params(params)
+        refusal = (
+            self._check_auth(headers) or self._check_headers(headers) or self._check_params(params)
+        )
         if refusal is not None:
             return self.refuse(entry, refusal)
         payload = None
@@ -268,7 +280,9 @@ class MockPartner:
                 entry["status"] = case.status
                 self.journal.record(entry)
                 return Response(body, case.status, case.headers or None, JSON)
-        return self.refuse(entry, Refusal(404, "NO_MATCHING_CASE", "no case of the scenario matches"))
+        return self.refuse(
+            entry, Refusal(404, "NO_MATCHING_CASE", "no case of the scenario matches")
+        )
 
     async def unknown_path(self, request: Request) -> Response:
         entry = self.new_entry(request)

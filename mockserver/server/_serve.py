@@ -60,7 +60,9 @@ class ServerThread:
         self.port: int = self._sock.getsockname()[1]
         self._server = uvicorn.Server(_config(app, access_log=False))
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True,
+            target=self._server.run,
+            kwargs={"sockets": [self._sock]},
+            daemon=True,
             name=f"postback-kit-mock:{self.port}",
         )
 
@@ -76,7 +78,9 @@ class ServerThread:
                 raise ServerStartError(f"the mock partner on {self.url} stopped while starting")
             if time.monotonic() > deadline:
                 self.stop()
-                raise ServerStartError(f"the mock partner on {self.url} did not start in {timeout}s")
+                raise ServerStartError(
+                    f"the mock partner on {self.url} did not start in {timeout}s"
+                )
             time.sleep(0.005)
         return self
 
@@ -134,7 +138,10 @@ def serve(
     if journal_size is not None:
         os.environ[ENV_JOURNAL_SIZE] = str(journal_size)
     config = _config(
-        "mockserver.server._serve:app_from_env", access_log=access_log, factory=True, workers=workers
+        "mockserver.server._serve:app_from_env",
+        access_log=access_log,
+        factory=True,
+        workers=workers,
     )
     if on_ready is not None:
         on_ready(url)
