@@ -411,7 +411,8 @@ def test_the_api_key_comes_from_the_environment() -> None:
     assert (ok.status_code, old.status_code) == (200, 401)
 
 
-_header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=30)
+# h11 (the client side) refuses header values with surrounding whitespace.
+_header_values = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=30)
 
 
 @settings(max_examples=60)
