@@ -42,3 +42,11 @@ def test_the_documented_auth_schemes_are_the_three_of_the_seed() -> None:
     }
     assert schemes["tokenApi"]["scheme"] == "bearer"
     assert "clientCredentials" in schemes["oauth2"]["flows"]
+
+
+def test_the_documented_examples_are_valid_bodies() -> None:
+    from mockserver.contract import validate
+
+    spec: dict[str, Any] = yaml.safe_load(OPENAPI.read_text())
+    for response in spec["components"]["responses"].values():
+        assert validate(response["content"]["application/json"]["example"]) == []

@@ -1,26 +1,31 @@
-"""The request journal: a bounded ring buffer of what the mock partner received."""
+"""The request journal: a bounded ring buffer of what the mock partner received.
+
+Recording is on the hot path, so an entry keeps what the request already holds (the raw
+header list, the raw query string, the body bytes) and is turned into JSON, with every
+credential masked, only when someone reads the journal.
+"""
 
 from __future__ import annotations
 
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from mockserver.models import MASK
 
-__all__ = ["BODY_LIMIT", "DEFAULT_JOURNAL_SIZE", "Journal", "Masker"]
+__all__ = ["BODY_LIMIT", "DEFAULT_JOURNAL_SIZE", "Entry", "Journal", "Masker"]
 
 #: Entries kept by default; the oldest are dropped first.
 DEFAULT_JOURNAL_SIZE: Final = 10_000
 
-#: Characters of a request body kept in an entry.
+#: Bytes of a request body kept in an entry.
 BODY_LIMIT: Final = 64 * 1024
 
 
 class Masker:
-    """Hides credentials in what the journal keeps: the values of credential headers (by the
+    """Hides credentials in what the journal shows: the values of credential headers (by the
     scenario's configured names) and any secret value wherever it appears."""
 
     def __init__(self, header_names: Iterable[str], secrets: Iterable[str]) -> None:
@@ -42,35 +47,89 @@ class Masker:
         return out
 
 
+class Entry:
+    """One recorded request and how the mock answered it."""
+
+    __slots__ = (
+        "at",
+        "body",
+        "case",
+        "error",
+        "headers",
+        "id",
+        "method",
+        "path",
+        "query",
+        "query_string",
+        "refusal",
+        "shape",
+        "status",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query_string: str,
+        query: Sequence[tuple[str, str]],
+        headers: Sequence[tuple[bytes, bytes]],
+    ) -> None:
+        self.id = 0
+        self.at = 0.0
+        self.method = method
+        self.path = path
+        self.query_string = query_string
+        self.query = query
+        self.headers = headers
+        self.body: bytes | None = None
+        self.case: str | None = None
+        self.shape: str | None = None
+        self.status = 0
+        self.refusal: dict[str, Any] | None = None
+        self.error: str | None = None
+
+    def to_dict(self, masker: Masker) -> dict[str, Any]:
+        text = masker.text
+        return {
+            "id": self.id,
+            "at": self.at,
+            "method": self.method,
+            "path": self.path,
+            "query_string": text(self.query_string),
+            "query": [[k, text(v)] for k, v in self.query],
+            "headers": masker.headers(self.headers),
+            "body": None if self.body is None else text(self.body.decode("utf-8", "replace")),
+            "case": self.case,
+            "shape": self.shape,
+            "status": self.status,
+            "refusal": self.refusal,
+            "error": self.error,
+        }
+
+
 class Journal:
     """The last ``size`` entries (size 0 keeps none), plus a count of all recorded."""
 
     def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
         self.size = size
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._entries: deque[Entry] = deque(maxlen=size)
         self._ids = itertools.count(1)
         self.total = 0
 
-    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
-        entry["id"] = next(self._ids)
-        entry["at"] = time.time()
+    def record(self, entry: Entry) -> None:
+        entry.id = next(self._ids)
+        entry.at = time.time()
         self.total += 1
         if self.size:
             self._entries.append(entry)
-        return entry
 
-    def entries(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[Entry]:
         return list(self._entries)
 
     def clear(self) -> None:
         self._entries.clear()
 
-    def snapshot(self) -> dict[str, Any]:
-        """The admin API's view: entries oldest first, with counts."""
-        entries = self.entries()
-        return {
-            "requests": entries,
-            "total": self.total,
-            "kept": len(entries),
-            "size": self.size,
-        }
+    def snapshot(self, masker: Masker) -> dict[str, Any]:
+        """The admin API's view: entries oldest first, masked, with counts."""
+        entries = [e.to_dict(masker) for e in self.entries()]
+        return {"requests": entries, "total": self.total, "kept": len(entries), "size": self.size}

@@ -1,0 +1,201 @@
+"""Throughput and latency of the mock partner against a bare Starlette app, in one run.
+
+    python bench/bench_server.py [--rounds 3] [--seconds 5] [--connections 50]
+
+Both servers run as separate processes on 127.0.0.1 (uvicorn, one worker, access log off,
+the same event loop and HTTP parser). ``wrk`` drives them in alternating rounds with the
+seed's GET request (API key header included); the table gives the median round of each and
+the mock's ratio to the bare app. Needs ``wrk`` (Debian: ``apt-get install wrk``).
+Loopback only; every round is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERY = "/voucher?campaignId=Birthday2023&phone=0359677657&email=dee%40bytetech.io"
+HEADERS = {"token-key": "demo-key"}
+
+
+@dataclass
+class Round:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[str]
+    url: str
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(r"VmHWM:\s+(\d+) kB", status)
+        return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            httpx.get(url + QUERY, headers=HEADERS, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+@contextmanager
+def start(name: str, command: list[str], port: int) -> Iterator[Server]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
+    )
+    server = Server(name, process, f"http://127.0.0.1:{port}")
+    try:
+        _wait_ready(server.url, process)
+        yield server
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _ms(value: str, unit: str) -> float:
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return float(value) * scale
+
+
+def wrk(url: str, *, seconds: float, connections: int) -> Round:
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+        "-H",
+        "token-key: demo-key",
+        url + QUERY,
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 30)
+    text = out.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
+    lat = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)$", text, re.M)}
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    count = int(bad.group(1)) if bad else 0
+    if errors:
+        count += sum(int(g) for g in errors.groups())
+    return Round(rps=rps, p50_ms=lat["50"], p99_ms=lat["99"], errors=count)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench_server: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+
+    mock_port, bare_port = _free_port(), _free_port()
+    mock_cmd = [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "serve",
+        "voucher-get",
+        "--port",
+        str(mock_port),
+    ]
+    bare_cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.bare_app:app",
+        "--port",
+        str(bare_port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--lifespan",
+        "off",
+        "--no-server-header",
+    ]
+    results: dict[str, list[Round]] = {"mock": [], "bare": []}
+    with start("mock", mock_cmd, mock_port) as mock, start("bare", bare_cmd, bare_port) as bare:
+        servers = [bare, mock]
+        for server in servers:
+            wrk(server.url, seconds=args.warmup, connections=args.connections)
+        for i in range(args.rounds):
+            for server in servers if i % 2 == 0 else reversed(servers):
+                results[server.name].append(
+                    wrk(server.url, seconds=args.seconds, connections=args.connections)
+                )
+        rss = {s.name: s.peak_rss_mb() for s in servers}
+        journal = httpx.get(mock.url + "/__admin/requests").json()
+
+    def median(name: str) -> Round:
+        rounds = sorted(results[name], key=lambda r: r.rps)
+        return rounds[len(rounds) // 2]
+
+    print(
+        f"wrk -t1 -c{args.connections}, {args.rounds} alternating rounds of {args.seconds:g}s "
+        f"(median round), {os.cpu_count()} cores"
+    )
+    print(f"{'server':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'peak RSS':>9}")
+    labels = {
+        "bare": "bare Starlette (uvicorn, 1 worker)",
+        "mock": "mock voucher-get (uvicorn, 1 wkr)",
+    }
+    for name in ("bare", "mock"):
+        r = median(name)
+        print(
+            f"{labels[name]:<34} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+            f"{r.errors:>7} {rss[name]:>7.1f}MB"
+        )
+    ratio = median("mock").rps / median("bare").rps
+    print(
+        f"mock / bare throughput: {ratio:.0%} (target >= 70%); journal kept "
+        f"{journal['kept']} of {journal['total']} requests (ring of {journal['size']})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
