@@ -108,7 +108,7 @@ def _check_response(args: argparse.Namespace, stdout: IO[str], stdin: IO[bytes] 
 
 
 def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
-    from mockserver.models import ServerApiKey, load_scenario
+    from mockserver.models import load_scenario
     from mockserver.server import serve
 
     if args.workers < 1:
@@ -119,7 +119,11 @@ def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
 
     def ready(url: str) -> None:
         auth = scenario.auth
-        how = f"API key in header '{auth.header}'" if isinstance(auth, ServerApiKey) else "no auth"
+        how = {
+            "api_key": f"API key in header '{getattr(auth, 'header', '')}'",
+            "token_api": f"token API at {scenario.token_path()}",
+            "oauth2": f"OAuth 2.0 token endpoint {scenario.token_path()}",
+        }.get(auth.type, "no auth")
         print(
             f"{_PROG} {__version__}: scenario '{scenario.name}' ({', '.join(scenario.methods)} "
             f"{scenario.path}, {how}) on {url}{scenario.path}\n"

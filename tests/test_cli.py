@@ -86,7 +86,8 @@ class TestUsageErrors:
         code, _, err = _run("serve", str(path))
         assert code == 2
         assert err == (
-            f"postback-kit: {path}: /auth/type: 'apikey' is not one of ['none', 'api_key']; "
+            f"postback-kit: {path}: /auth/type: 'apikey' is not one of "
+            "['none', 'api_key', 'token_api', 'oauth2']; "
             "did you mean 'api_key'?\n"
         )
 

@@ -11,6 +11,7 @@ from mockserver.models.connection import (
     TokenApiAuth,
     load_connection,
 )
+from mockserver.models.faults import BREACHES, FAULT_TYPES, WIRE_FAULTS, Fault, FaultMix, FaultType
 from mockserver.models.scenario import (
     Case,
     Condition,
@@ -19,18 +20,27 @@ from mockserver.models.scenario import (
     ServerApiKey,
     ServerAuth,
     ServerNoAuth,
+    ServerOAuth2,
+    ServerTokenApi,
     ShapeChoice,
+    Step,
     load_scenario,
     resolve_scenario_path,
 )
 
 __all__ = [
+    "BREACHES",
+    "FAULT_TYPES",
     "MASK",
+    "WIRE_FAULTS",
     "ApiKeyAuth",
     "Auth",
     "Case",
     "Condition",
     "Connection",
+    "Fault",
+    "FaultMix",
+    "FaultType",
     "NoAuth",
     "OAuth2Auth",
     "RetryPolicy",
@@ -40,7 +50,10 @@ __all__ = [
     "ServerApiKey",
     "ServerAuth",
     "ServerNoAuth",
+    "ServerOAuth2",
+    "ServerTokenApi",
     "ShapeChoice",
+    "Step",
     "TokenApiAuth",
     "load_connection",
     "load_scenario",

@@ -14,6 +14,7 @@ from mockserver.contract import SEED_SHAPE, Shape
 from mockserver.errors import ConfigError
 from mockserver.models._loading import Document, document_from_data, load_document
 from mockserver.models._secret import Secret
+from mockserver.models.faults import Fault, FaultMix
 
 __all__ = [
     "Case",
@@ -23,7 +24,10 @@ __all__ = [
     "ServerApiKey",
     "ServerAuth",
     "ServerNoAuth",
+    "ServerOAuth2",
+    "ServerTokenApi",
     "ShapeChoice",
+    "Step",
     "load_scenario",
     "resolve_scenario_path",
 ]
@@ -97,6 +101,18 @@ class RoleResponse:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Step:
+    """One answer of a case's sequence: a fault, or other status/response/body; an empty step
+    is the case's own answer."""
+
+    fault: Fault | None = None
+    status: int | None = None
+    response: RoleResponse | None = None
+    body: Any = None
+    has_body: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class Case:
     name: str
     when: tuple[Condition, ...] = ()
@@ -106,6 +122,11 @@ class Case:
     response: RoleResponse | None = None
     #: A literal body, sent as it is (``response`` is None then).
     body: Any = None
+    #: Applied to every request this case answers (or to a share of them, by probability).
+    fault: Fault | None = None
+    #: Stateful answers: request n of this case gets step n.
+    sequence: tuple[Step, ...] = ()
+    then: Literal["repeat_last", "loop"] = "repeat_last"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +141,43 @@ class ServerApiKey:
     type: Literal["api_key"] = "api_key"
 
 
-ServerAuth = ServerNoAuth | ServerApiKey
+@dataclass(frozen=True, kw_only=True)
+class ServerTokenApi:
+    """A token endpoint that hands out a fresh signed token on every call, and a data
+    endpoint that demands it in ``header`` as ``"<prefix> <token>"``."""
+
+    token_path: str
+    token_method: Literal["GET", "POST"] = "POST"
+    body: Mapping[str, Secret] = field(default_factory=dict)
+    params: Mapping[str, Secret] = field(default_factory=dict)
+    headers: Mapping[str, Secret] = field(default_factory=dict)
+    token_field: str = "data.accessToken"
+    expires_field: str | None = "data.expiredAfter"
+    response: Mapping[str, Any] = field(
+        default_factory=lambda: {"success": True, "statusCode": 200}
+    )
+    lifetime_s: float = 1800.0
+    single_use: bool = False
+    header: str = "Authorization"
+    prefix: str = "Bearer"
+    type: Literal["token_api"] = "token_api"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerOAuth2:
+    """An OAuth 2.0 client-credentials token endpoint (RFC 6749 section 4.4) and a data
+    endpoint that demands ``Authorization: Bearer <token>`` (RFC 6750)."""
+
+    token_path: str
+    client_id: str
+    client_secret: Secret
+    client_auth: frozenset[Literal["basic", "body"]] = frozenset({"basic", "body"})
+    scopes: frozenset[str] | None = None
+    lifetime_s: float = 3600.0
+    type: Literal["oauth2"] = "oauth2"
+
+
+ServerAuth = ServerNoAuth | ServerApiKey | ServerTokenApi | ServerOAuth2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,6 +197,9 @@ class Scenario:
     shape: ShapeChoice = SEED_SHAPE
     max_body_bytes: int = 1024 * 1024
     journal_size: int = 10_000
+    faults: FaultMix | None = None
+    admin_token: Secret | None = None
+    token_secret: Secret | None = None
     source: str = "<scenario>"
 
     @classmethod
@@ -154,14 +214,33 @@ class Scenario:
         return _from_document(document)
 
     def secrets(self) -> tuple[Secret, ...]:
-        return (self.auth.value,) if isinstance(self.auth, ServerApiKey) else ()
+        """Every credential the scenario holds, for masking."""
+        auth = self.auth
+        found: list[Secret] = []
+        if isinstance(auth, ServerApiKey):
+            found.append(auth.value)
+        elif isinstance(auth, ServerTokenApi):
+            for part in (auth.body, auth.params, auth.headers):
+                found.extend(part.values())
+        elif isinstance(auth, ServerOAuth2):
+            found.append(auth.client_secret)
+        if self.admin_token is not None:
+            found.append(self.admin_token)
+        return tuple(found)
 
     def secret_headers(self) -> frozenset[str]:
         """Lower-cased names of request headers that carry a credential."""
         names = {"authorization", "proxy-authorization", "cookie"}
-        if isinstance(self.auth, ServerApiKey):
-            names.add(self.auth.header.lower())
+        auth = self.auth
+        if isinstance(auth, ServerApiKey | ServerTokenApi):
+            names.add(auth.header.lower())
+        if isinstance(auth, ServerTokenApi):
+            names.update(h.lower() for h in auth.headers)
         return frozenset(names)
+
+    def token_path(self) -> str | None:
+        auth = self.auth
+        return auth.token_path if isinstance(auth, ServerTokenApi | ServerOAuth2) else None
 
 
 def _shape(document: Document, path: list[Any], value: str) -> ShapeChoice:
@@ -205,22 +284,11 @@ def _case(document: Document, index: int, data: Mapping[str, Any]) -> Case:
         for key, spec in (data.get("when") or {}).items()
     )
     shape = _shape(document, [*path, "shape"], data["shape"]) if "shape" in data else None
-    response = None
-    if "response" in data:
-        r = data["response"]
-        response = RoleResponse(
-            success=r["success"],
-            error_code=r.get("error_code"),
-            message=r.get("message"),
-            data=r.get("data"),
-            extra=r.get("extra") or {},
-        )
-        if response.success and response.data is None:
-            raise document.error(
-                [*path, "response", "data"],
-                "a success response needs a data object (data may be null only when "
-                "success is false)",
-            )
+    response = (
+        _role_response(document, [*path, "response"], data["response"])
+        if "response" in data
+        else None
+    )
     return Case(
         name=data["name"],
         when=when,
@@ -229,6 +297,72 @@ def _case(document: Document, index: int, data: Mapping[str, Any]) -> Case:
         shape=shape,
         response=response,
         body=data.get("body"),
+        fault=Fault.from_dict(data["fault"]) if "fault" in data else None,
+        sequence=tuple(
+            _step(document, [*path, "sequence", i], s)
+            for i, s in enumerate(data.get("sequence") or ())
+        ),
+        then=data.get("then", "repeat_last"),
+    )
+
+
+def _role_response(document: Document, path: list[Any], r: Mapping[str, Any]) -> RoleResponse:
+    response = RoleResponse(
+        success=r["success"],
+        error_code=r.get("error_code"),
+        message=r.get("message"),
+        data=r.get("data"),
+        extra=r.get("extra") or {},
+    )
+    if response.success and response.data is None:
+        raise document.error(
+            [*path, "data"],
+            "a success response needs a data object (data may be null only when success is false)",
+        )
+    return response
+
+
+def _step(document: Document, path: list[Any], data: Mapping[str, Any]) -> Step:
+    return Step(
+        fault=Fault.from_dict(data["fault"]) if "fault" in data else None,
+        status=data.get("status"),
+        response=_role_response(document, [*path, "response"], data["response"])
+        if "response" in data
+        else None,
+        body=data.get("body"),
+        has_body="body" in data,
+    )
+
+
+def _server_auth(document: Document, data: Mapping[str, Any] | None) -> ServerAuth:
+    if data is None or data["type"] == "none":
+        return ServerNoAuth()
+    kind = data["type"]
+    if kind == "api_key":
+        return ServerApiKey(header=data["header"], value=Secret(data["value"]))
+    if kind == "token_api":
+        credentials = data["credentials"]
+        return ServerTokenApi(
+            token_path=data["token_path"],
+            token_method=data.get("token_method", "POST"),
+            body={k: Secret(v) for k, v in (credentials.get("body") or {}).items()},
+            params={k: Secret(v) for k, v in (credentials.get("params") or {}).items()},
+            headers={k.lower(): Secret(v) for k, v in (credentials.get("headers") or {}).items()},
+            token_field=data.get("token_field", "data.accessToken"),
+            expires_field=data.get("expires_field", "data.expiredAfter"),
+            response=data.get("response", {"success": True, "statusCode": 200}),
+            lifetime_s=float(data.get("lifetime_s", 1800)),
+            single_use=data.get("single_use", False),
+            header=data.get("header", "Authorization"),
+            prefix=data.get("prefix", "Bearer"),
+        )
+    return ServerOAuth2(
+        token_path=data["token_path"],
+        client_id=data["client_id"],
+        client_secret=Secret(data["client_secret"]),
+        client_auth=frozenset(data.get("client_auth", ["basic", "body"])),
+        scopes=frozenset(data["scopes"]) if "scopes" in data else None,
+        lifetime_s=float(data.get("lifetime_s", 3600)),
     )
 
 
@@ -250,12 +384,15 @@ def _from_document(document: Document) -> Scenario:
                 f"case {cases[i + 1].name!r} can never match: case {case.name!r} before it has "
                 "no 'when' and answers every request; put the default case last",
             )
-    auth_data = data.get("auth") or {"type": "none"}
-    auth: ServerAuth = (
-        ServerApiKey(header=auth_data["header"], value=Secret(auth_data["value"]))
-        if auth_data["type"] == "api_key"
-        else ServerNoAuth()
-    )
+    auth = _server_auth(document, data.get("auth"))
+    if isinstance(auth, ServerTokenApi | ServerOAuth2) and auth.token_path == data["path"]:
+        raise document.error(
+            ["auth", "token_path"], "the token endpoint needs a path of its own, not the data path"
+        )
+    faults = data.get("faults")
+    if faults and sum(f["probability"] for f in faults["mix"]) > 1.0 + 1e-9:
+        raise document.error(["faults", "mix"], "the probabilities add up to more than 1")
+    admin = data.get("admin") or {}
     require = data.get("require") or {}
     path = str(data["path"])
     return Scenario(
@@ -270,6 +407,13 @@ def _from_document(document: Document) -> Scenario:
         shape=_shape(document, ["shape"], data["shape"]) if "shape" in data else SEED_SHAPE,
         max_body_bytes=data.get("max_body_bytes", 1024 * 1024),
         journal_size=data.get("journal_size", 10_000),
+        faults=FaultMix(
+            mix=tuple(Fault.from_dict(f) for f in faults["mix"]), seed=faults.get("seed", 0)
+        )
+        if faults
+        else None,
+        admin_token=Secret(admin["token"]) if "token" in admin else None,
+        token_secret=Secret(data["token_secret"]) if "token_secret" in data else None,
         cases=cases,
         source=document.source,
     )

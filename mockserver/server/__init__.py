@@ -2,7 +2,8 @@
 
 from mockserver.server._app import ADMIN_PREFIX, create_app
 from mockserver.server._journal import DEFAULT_JOURNAL_SIZE, Journal
-from mockserver.server._partner import ERROR_CODES, MockPartner, Refusal
+from mockserver.server._http import Refusal
+from mockserver.server._partner import ERROR_CODES, MockPartner
 from mockserver.server._serve import ServerThread, serve
 
 __all__ = [

@@ -1,22 +1,37 @@
-"""The Starlette application: the partner endpoint plus the admin API under ``/__admin``."""
+"""The Starlette application: the partner endpoint, its token endpoint, and the admin API
+under ``/__admin`` (off the partner's path namespace, optionally behind its own token)."""
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mockserver._resources import load_schema
+from mockserver._suggest import did_you_mean
 from mockserver._version import __version__
-from mockserver.models import Scenario
+from mockserver.contract import Shape
+from mockserver.models import Fault, Scenario
+from mockserver.models.scenario import ROTATE
 from mockserver.server._partner import MockPartner
+from mockserver.server._tokens import TokenSigner
 
 __all__ = ["ADMIN_PREFIX", "create_app"]
 
-ADMIN_PREFIX = "/__admin"
+ADMIN_PREFIX: Final = "/__admin"
+
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class _Asgi:
@@ -32,11 +47,67 @@ class _Asgi:
         await self.app(scope, receive, send)
 
 
-def create_app(scenario: Scenario, *, journal_size: int | None = None) -> Starlette:
+class _AdminError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        self.message = message
+
+
+@functools.cache
+def _fault_validator() -> Draft202012Validator:
+    schema = load_schema("scenario.schema.json")
+    return Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/fault"})
+
+
+def _fault_from(data: Any, where: str) -> Fault:
+    error = best_match(_fault_validator().iter_errors(data))
+    if error is not None:
+        pointer = "/".join(str(p) for p in error.absolute_path)
+        raise _AdminError(400, f"{where}{'/' + pointer if pointer else ''}: {error.message}")
+    return Fault.from_dict(data)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > 1024 * 1024:
+        raise _AdminError(413, "body over 1 MiB")
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise _AdminError(400, f"the body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _AdminError(400, "the body must be a JSON object")
+    return data
+
+
+def create_app(
+    scenario: Scenario,
+    *,
+    journal_size: int | None = None,
+    signer: TokenSigner | None = None,
+) -> Starlette:
     """A Starlette app serving ``scenario``. The :class:`MockPartner` behind it is
-    ``app.state.partner`` (its journal, for in-process use)."""
-    partner = MockPartner(scenario, journal_size=journal_size)
+    ``app.state.partner`` (journal, runtime control, for in-process use)."""
+    partner = MockPartner(scenario, journal_size=journal_size, signer=signer)
     started = time.time()
+    admin_token = scenario.admin_token
+
+    def admin(handler: Endpoint) -> Endpoint:
+        async def guarded(request: Request) -> Response:
+            if admin_token is not None:
+                scheme, _, token = request.headers.get("authorization", "").partition(" ")
+                if scheme.lower() != "bearer" or not admin_token.matches(token.strip()):
+                    return JSONResponse(
+                        {"error": "the admin API needs 'Authorization: Bearer <admin token>'"},
+                        status_code=401,
+                        headers={"www-authenticate": 'Bearer realm="postback-kit-admin"'},
+                    )
+            try:
+                return await handler(request)
+            except _AdminError as exc:
+                return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+        return guarded
 
     async def health(request: Request) -> Response:
         return JSONResponse(
@@ -46,7 +117,9 @@ def create_app(scenario: Scenario, *, journal_size: int | None = None) -> Starle
                 "scenario": scenario.name,
                 "path": scenario.path,
                 "methods": list(scenario.methods),
+                "token_path": scenario.token_path(),
                 "uptime_s": round(time.time() - started, 3),
+                "pid": os.getpid(),
                 "requests": partner.journal.total,
             }
         )
@@ -61,15 +134,60 @@ def create_app(scenario: Scenario, *, journal_size: int | None = None) -> Starle
         partner.reset()
         return Response(status_code=204)
 
-    app = Starlette(
-        routes=[
-            # The partner's path first: it is the one under load.
-            Route(scenario.path, _Asgi(partner)),
-            Route(f"{ADMIN_PREFIX}/health", health, methods=["GET"]),
-            Route(f"{ADMIN_PREFIX}/requests", requests, methods=["GET", "DELETE"]),
-            Route(f"{ADMIN_PREFIX}/reset", reset, methods=["POST"]),
-            Route("/{path:path}", _Asgi(partner.unknown_path)),
-        ]
-    )
+    async def scenario_state(request: Request) -> Response:
+        if request.method == "PUT":
+            data = await _json_body(request)
+            unknown = sorted(set(data) - {"case", "shape"})
+            if unknown:
+                raise _AdminError(400, f"unknown key {unknown[0]!r}; use 'case' and/or 'shape'")
+            if "case" in data:
+                name = data["case"]
+                if name is None:
+                    partner.override_case = None
+                else:
+                    index = partner.case_index(str(name))
+                    if index is None:
+                        names = [c.name for c in scenario.cases]
+                        hint = did_you_mean(name, names) or f"; cases: {names}"
+                        raise _AdminError(400, f"no case {name!r}{hint}")
+                    partner.override_case = index
+            if "shape" in data:
+                shape = data["shape"]
+                if shape is None or shape == ROTATE:
+                    partner.override_shape = shape
+                else:
+                    try:
+                        partner.override_shape = Shape.parse(str(shape))
+                    except ValueError as exc:
+                        raise _AdminError(400, f"shape: {exc}") from None
+        return JSONResponse(partner.state())
+
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            partner.armed.clear()
+        elif request.method == "POST":
+            data = await _json_body(request)
+            count = data.get("count", 1)
+            if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+                raise _AdminError(400, f"count must be a whole number >= 1, got {count!r}")
+            if "fault" not in data:
+                raise _AdminError(400, 'missing \'fault\' (e.g. {"type": "status", "status": 503})')
+            partner.arm(_fault_from(data["fault"], "fault"), count)
+        return JSONResponse({"armed": partner.state()["armed"]})
+
+    routes = [
+        # The partner's path first: it is the one under load.
+        Route(scenario.path, _Asgi(partner)),
+        Route(f"{ADMIN_PREFIX}/health", health, methods=["GET"]),
+        Route(f"{ADMIN_PREFIX}/requests", admin(requests), methods=["GET", "DELETE"]),
+        Route(f"{ADMIN_PREFIX}/reset", admin(reset), methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}/scenario", admin(scenario_state), methods=["GET", "PUT"]),
+        Route(f"{ADMIN_PREFIX}/faults", admin(faults), methods=["GET", "POST", "DELETE"]),
+    ]
+    token_path = scenario.token_path()
+    if token_path is not None:
+        routes.append(Route(token_path, _Asgi(partner.auth.token_endpoint)))
+    routes.append(Route("/{path:path}", _Asgi(partner.unknown_path)))
+    app = Starlette(routes=routes)
     app.state.partner = partner
     return app

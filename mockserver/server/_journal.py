@@ -13,7 +13,10 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
+from starlette.types import Scope
+
 from mockserver.models import MASK
+from mockserver.server._http import parse_query
 
 __all__ = ["BODY_LIMIT", "DEFAULT_JOURNAL_SIZE", "Entry", "Journal", "Masker"]
 
@@ -55,6 +58,7 @@ class Entry:
         "body",
         "case",
         "error",
+        "fault",
         "headers",
         "id",
         "method",
@@ -84,9 +88,21 @@ class Entry:
         self.body: bytes | None = None
         self.case: str | None = None
         self.shape: str | None = None
-        self.status = 0
+        self.status: int | None = None
         self.refusal: dict[str, Any] | None = None
         self.error: str | None = None
+        self.fault: str | None = None
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> Entry:
+        raw_query: bytes = scope.get("query_string", b"")
+        return cls(
+            scope["method"],
+            scope["path"],
+            raw_query.decode("utf-8", "replace"),
+            parse_query(raw_query),
+            scope["headers"],
+        )
 
     def to_dict(self, masker: Masker) -> dict[str, Any]:
         text = masker.text
@@ -103,6 +119,7 @@ class Entry:
             "shape": self.shape,
             "status": self.status,
             "refusal": self.refusal,
+            "fault": self.fault,
             "error": self.error,
         }
 

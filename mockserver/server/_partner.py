@@ -1,35 +1,43 @@
 """The partner endpoint: checks a request against the scenario's contract, picks a case and
-answers in a key shape. Everything that can be computed once per scenario is computed in
-``__init__``; the per-request path does no schema work, no YAML and no deep copies.
+answers in a key shape, or with a fault. Everything that can be computed once per scenario is
+computed in ``__init__`` or cached on first use; the per-request path does no schema work, no
+YAML and no deep copies.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import logging
+import random
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import unquote_plus
 
 from starlette.types import Receive, Scope, Send
 
 from mockserver.contract import ALL_SHAPES, SEED_SHAPE, InvalidJSON, Shape, loads_strict
-from mockserver.models import Case, Scenario, ServerApiKey
+from mockserver.models import Case, Fault, RoleResponse, Scenario, ShapeChoice, Step
 from mockserver.models.scenario import ROTATE, as_text
+from mockserver.server._auth import AuthServer
+from mockserver.server._faults import REDIRECTED_PARAM, fault_status, run_fault
+from mockserver.server._http import (
+    Answer,
+    Refusal,
+    dumps,
+    is_json_media_type,
+    read_body,
+    response_headers,
+)
 from mockserver.server._journal import BODY_LIMIT, Entry, Journal, Masker
+from mockserver.server._tokens import TokenSigner
 
-__all__ = ["ERROR_CODES", "MockPartner", "Refusal"]
+__all__ = ["ERROR_CODES", "MockPartner"]
 
 log = logging.getLogger("postback_kit.server")
-
-JSON: Final = "application/json"
-JSON_BYTES: Final = JSON.encode()
 
 #: The stable error codes the mock answers contract breaches with.
 ERROR_CODES: Final = (
     "Unauthorized",
+    "TokenExpired",
     "MISSING_HEADER",
     "INVALID_HEADER",
     "MISSING_VALUE",
@@ -41,72 +49,6 @@ ERROR_CODES: Final = (
     "NO_MATCHING_CASE",
     "INTERNAL_ERROR",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """Why a request breaks the scenario's contract, and how the mock answers it."""
-
-    status: int
-    code: str
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "code": self.code, "message": self.message}
-
-
-def dumps(body: Any) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def parse_query(raw: bytes) -> list[tuple[str, str]]:
-    """Query parameters in order, form-decoded (``+`` is a space, ``%2B`` a plus); blank
-    values kept. Pieces without an escape are not run through the decoder."""
-    if not raw:
-        return []
-    pairs = []
-    for part in raw.decode("utf-8", "replace").split("&"):
-        if not part:
-            continue
-        name, _, value = part.partition("=")
-        if "%" in name or "+" in name:
-            name = unquote_plus(name, errors="replace")
-        if "%" in value or "+" in value:
-            value = unquote_plus(value, errors="replace")
-        pairs.append((name, value))
-    return pairs
-
-
-def _is_json_media_type(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media == JSON or (media.startswith("application/") and media.endswith("+json"))
-
-
-def _response_headers(
-    body: bytes, extra: Mapping[str, str] | None = None
-) -> list[tuple[bytes, bytes]]:
-    headers = [(b"content-type", JSON_BYTES), (b"content-length", str(len(body)).encode())]
-    if extra:
-        headers.extend((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in extra.items())
-    return headers
-
-
-class _Answer:
-    """A rendered response: status, headers and body bytes, ready to send."""
-
-    __slots__ = ("body", "headers", "shape", "status")
-
-    def __init__(
-        self, status: int, body: bytes, headers: list[tuple[bytes, bytes]], shape: Shape | None
-    ) -> None:
-        self.status = status
-        self.body = body
-        self.headers = headers
-        self.shape = shape.name if shape is not None else None
-
-    async def send(self, send: Send) -> None:
-        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
-        await send({"type": "http.response.body", "body": self.body})
 
 
 class _RequestView:
@@ -139,49 +81,109 @@ class _RequestView:
         return self.params.get(field)
 
 
-class MockPartner:
-    """One mock partner: its scenario, journal, rotation and rendered answers. It is the ASGI
-    app of the partner's path; the per-request path works on the raw ASGI scope."""
+class _Armed:
+    """A fault armed over the admin API for the next ``remaining`` partner requests."""
 
-    def __init__(self, scenario: Scenario, *, journal_size: int | None = None) -> None:
+    __slots__ = ("fault", "remaining")
+
+    def __init__(self, fault: Fault, remaining: int) -> None:
+        self.fault = fault
+        self.remaining = remaining
+
+
+class MockPartner:
+    """One mock partner: its scenario, journal, auth, rotation, faults and runtime overrides.
+    It is the ASGI app of the partner's path; the per-request path works on the raw scope."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        journal_size: int | None = None,
+        signer: TokenSigner | None = None,
+    ) -> None:
         self.scenario = scenario
         self.journal = Journal(scenario.journal_size if journal_size is None else journal_size)
         self.masker = Masker(scenario.secret_headers(), (s.reveal() for s in scenario.secrets()))
-        self._rotation = itertools.count()
-        self._rendered: dict[tuple[int, Shape | None], _Answer] = {}
+        secret = scenario.token_secret.reveal() if scenario.token_secret else None
+        self.signer = signer if signer is not None else TokenSigner(secret)
+        self.auth = AuthServer(scenario.auth, self.signer, self.journal)
+        self._rendered: dict[tuple[int, int | None, Shape | None], Answer] = {}
         self._methods = frozenset(scenario.methods)
         self._allow = ", ".join(scenario.methods)
         self._error_shape = scenario.shape if isinstance(scenario.shape, Shape) else SEED_SHAPE
         self._case_headers = [
             dict(case.headers) if case.headers else None for case in scenario.cases
         ]
-        auth = scenario.auth
-        self._key_header = auth.header.lower() if isinstance(auth, ServerApiKey) else ""
-        self._key = auth.value if isinstance(auth, ServerApiKey) else None
+        self._names = {case.name: i for i, case in enumerate(scenario.cases)}
+        self._has_faults = scenario.faults is not None or any(
+            c.fault or c.sequence for c in scenario.cases
+        )
+        self.reset()
 
     def reset(self) -> None:
-        """Forget the journal and start the shape rotation again."""
+        """Back to the scenario as written: journal, rotation, sequences, random faults,
+        overrides, armed faults and single-use tokens all start again."""
         self.journal.clear()
         self._rotation = itertools.count()
+        self._sequence_position = [0] * len(self.scenario.cases)
+        self._rng = random.Random(self.scenario.faults.seed if self.scenario.faults else 0)
+        self.override_case: int | None = None
+        self.override_shape: ShapeChoice | None = None
+        self.armed: list[_Armed] = []
+        self.signer.forget_used()
+
+    # -- runtime control (the admin API) -----------------------------------------------
+
+    def case_index(self, name: str) -> int | None:
+        return self._names.get(name)
+
+    def arm(self, fault: Fault, count: int) -> None:
+        self.armed.append(_Armed(fault, count))
+
+    def state(self) -> dict[str, Any]:
+        override = self.override_shape
+        return {
+            "scenario": self.scenario.name,
+            "case": None
+            if self.override_case is None
+            else self.scenario.cases[self.override_case].name,
+            "shape": override if override is None or override == ROTATE else str(override),
+            "armed": [{"fault": a.fault.describe(), "remaining": a.remaining} for a in self.armed],
+            "sequences": {
+                case.name: self._sequence_position[i]
+                for i, case in enumerate(self.scenario.cases)
+                if case.sequence
+            },
+        }
 
     # -- answering ---------------------------------------------------------------------
 
     def _shape_for(self, case: Case) -> Shape:
-        choice = case.shape or self.scenario.shape
+        choice = self.override_shape or case.shape or self.scenario.shape
         if choice == ROTATE:
             return ALL_SHAPES[next(self._rotation) % len(ALL_SHAPES)]
         assert isinstance(choice, Shape)
         return choice
 
-    def _answer(self, index: int, case: Case) -> _Answer:
-        response = case.response
+    def _answer(self, index: int, case: Case, step_index: int | None, step: Step | None) -> Answer:
+        response: RoleResponse | None = case.response
+        body: Any = case.body
+        status = case.status
+        if step is not None:
+            status = step.status if step.status is not None else status
+            if step.response is not None:
+                response, body = step.response, None
+            elif step.has_body:
+                response, body = None, step.body
         shape = None if response is None else self._shape_for(case)
-        answer = self._rendered.get((index, shape))
+        key = (index, step_index, shape)
+        answer = self._rendered.get(key)
         if answer is None:
             if response is None or shape is None:
-                body = dumps(case.body)
+                raw = dumps(body)
             else:
-                body = dumps(
+                raw = dumps(
                     shape.render(
                         success=response.success,
                         error_code=response.error_code,
@@ -190,8 +192,9 @@ class MockPartner:
                         extra=response.extra,
                     )
                 )
-            headers = _response_headers(body, self._case_headers[index])
-            answer = self._rendered[(index, shape)] = _Answer(case.status, body, headers, shape)
+            headers = response_headers(raw, self._case_headers[index])
+            answer = Answer(status, raw, headers, shape.name if shape else None)
+            self._rendered[key] = answer
         return answer
 
     def error_body(self, refusal: Refusal) -> bytes:
@@ -214,20 +217,9 @@ class MockPartner:
         entry.refusal = refusal.to_dict()
         self.journal.record(entry)
         body = self.error_body(refusal)
-        extra = {"allow": self._allow} if refusal.status == 405 else None
-        await _Answer(refusal.status, body, _response_headers(body, extra), None).send(send)
+        await Answer(refusal.status, body, response_headers(body, refusal.headers)).send(send)
 
     # -- checking ----------------------------------------------------------------------
-
-    def _check_auth(self, headers: Mapping[str, str]) -> Refusal | None:
-        if self._key is None:
-            return None
-        given = headers.get(self._key_header)
-        if given is None:
-            return Refusal(401, "Unauthorized", f"missing API key header '{self._key_header}'")
-        if not self._key.matches(given):
-            return Refusal(401, "Unauthorized", "invalid API key")
-        return None
 
     def _check_headers(self, headers: Mapping[str, str]) -> Refusal | None:
         for name, expected in self.scenario.required_headers.items():
@@ -244,34 +236,11 @@ class MockPartner:
                 return Refusal(400, "MISSING_VALUE", f"missing required query parameter '{name}'")
         return None
 
-    async def _read_body(
-        self, receive: Receive, headers: Mapping[str, str]
-    ) -> tuple[bytes, Refusal | None]:
-        limit = self.scenario.max_body_bytes
-        too_large = Refusal(413, "PAYLOAD_TOO_LARGE", f"body over {limit} bytes")
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return b"", too_large
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                return b"", too_large
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        return b"".join(chunks), None
-
     def _check_payload(
         self, raw: bytes, headers: Mapping[str, str]
     ) -> tuple[dict[str, Any] | None, Refusal | None]:
         content_type = headers.get("content-type", "")
-        if not _is_json_media_type(content_type):
+        if not is_json_media_type(content_type):
             shown = content_type or "none"
             return None, Refusal(
                 415, "UNSUPPORTED_MEDIA_TYPE", f"Content-Type must be application/json, got {shown}"
@@ -289,23 +258,61 @@ class MockPartner:
                 )
         return payload, None
 
+    # -- choosing ----------------------------------------------------------------------
+
+    def _match(self, view: _RequestView) -> int | None:
+        if self.override_case is not None:
+            return self.override_case
+        for index, case in enumerate(self.scenario.cases):
+            for condition in case.when:
+                if not condition.test(view.value(condition.source, condition.field)):
+                    break
+            else:
+                return index
+        return None
+
+    def _step(self, index: int, case: Case) -> tuple[int | None, Step | None]:
+        if not case.sequence:
+            return None, None
+        position = self._sequence_position[index]
+        self._sequence_position[index] = position + 1
+        count = len(case.sequence)
+        step_index = position % count if case.then == "loop" else min(position, count - 1)
+        return step_index, case.sequence[step_index]
+
+    def _fault(self, case: Case, step: Step | None, params: Mapping[str, str]) -> Fault | None:
+        """Which fault this request gets: an armed one, then the sequence step's, then the
+        case's, then one drawn from the scenario's mix."""
+        if params.get(REDIRECTED_PARAM) == "1":
+            return None
+        if self.armed:
+            armed = self.armed[0]
+            armed.remaining -= 1
+            if armed.remaining <= 0:
+                self.armed.pop(0)
+            return armed.fault
+        if step is not None and step.fault is not None:
+            return step.fault
+        fault = case.fault
+        if fault is not None and (
+            fault.probability is None or self._rng.random() < fault.probability
+        ):
+            return fault
+        mix = self.scenario.faults
+        if mix is not None:
+            draw = self._rng.random()
+            for candidate in mix.mix:
+                draw -= candidate.probability or 0.0
+                if draw < 0:
+                    return candidate
+        return None
+
     # -- the endpoint ------------------------------------------------------------------
 
-    @staticmethod
-    def new_entry(scope: Scope) -> Entry:
-        raw_query: bytes = scope.get("query_string", b"")
-        return Entry(
-            scope["method"],
-            scope["path"],
-            raw_query.decode("utf-8", "replace"),
-            parse_query(raw_query),
-            scope["headers"],
-        )
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        entry = self.new_entry(scope)
+        entry = Entry.from_scope(scope)
         try:
-            await self._handle(entry, receive, send)
+            await self._handle(entry, scope, receive, send)
         except Exception:
             log.exception(
                 "postback-kit: the mock partner failed on %s %s", entry.method, entry.path
@@ -314,40 +321,54 @@ class MockPartner:
             refusal = Refusal(500, "INTERNAL_ERROR", "the mock partner failed; see its log")
             await self.refuse(send, entry, refusal)
 
-    async def _handle(self, entry: Entry, receive: Receive, send: Send) -> None:
+    async def _handle(self, entry: Entry, scope: Scope, receive: Receive, send: Send) -> None:
         if entry.method not in self._methods:
-            wrong_method = Refusal(405, "METHOD_NOT_ALLOWED", f"use {self._allow} on this path")
+            wrong_method = Refusal(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"use {self._allow} on this path",
+                (("allow", self._allow),),
+            )
             return await self.refuse(send, entry, wrong_method)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in entry.headers}
         params = dict(entry.query)
         refusal = (
-            self._check_auth(headers) or self._check_headers(headers) or self._check_params(params)
+            self.auth.check(headers) or self._check_headers(headers) or self._check_params(params)
         )
         if refusal is not None:
             return await self.refuse(send, entry, refusal)
         payload = None
         if entry.method == "POST":
-            raw, refusal = await self._read_body(receive, headers)
+            limit = self.scenario.max_body_bytes
+            raw, fits = await read_body(receive, headers, limit)
             entry.body = raw[:BODY_LIMIT]
-            if refusal is None:
+            if not fits:
+                refusal = Refusal(413, "PAYLOAD_TOO_LARGE", f"body over {limit} bytes")
+            else:
                 payload, refusal = self._check_payload(raw, headers)
             if refusal is not None:
                 return await self.refuse(send, entry, refusal)
-        view = _RequestView(params, headers, payload)
-        for index, case in enumerate(self.scenario.cases):
-            for condition in case.when:
-                if not condition.test(view.value(condition.source, condition.field)):
-                    break
-            else:
-                answer = self._answer(index, case)
-                entry.case = case.name
-                entry.shape = answer.shape
-                entry.status = answer.status
-                self.journal.record(entry)
-                return await answer.send(send)
-        refusal = Refusal(404, "NO_MATCHING_CASE", "no case of the scenario matches")
-        return await self.refuse(send, entry, refusal)
+        index = self._match(_RequestView(params, headers, payload))
+        if index is None:
+            no_case = Refusal(404, "NO_MATCHING_CASE", "no case of the scenario matches")
+            return await self.refuse(send, entry, no_case)
+        case = self.scenario.cases[index]
+        step_index, step = self._step(index, case)
+        answer = self._answer(index, case, step_index, step)
+        entry.case = case.name
+        entry.shape = answer.shape
+        entry.status = answer.status
+        fault = self._fault(case, step, params) if self._has_faults or self.armed else None
+        if fault is None:
+            self.journal.record(entry)
+            return await answer.send(send)
+        entry.fault = fault.describe()
+        entry.status = fault_status(fault, answer.status)
+        self.journal.record(entry)
+        if not await run_fault(fault, scope, receive, send, answer, self._rng):
+            await answer.send(send)
+        return None
 
     async def unknown_path(self, scope: Scope, receive: Receive, send: Send) -> None:
         refusal = Refusal(404, "UNKNOWN_PATH", f"this partner serves {self.scenario.path} only")
-        await self.refuse(send, self.new_entry(scope), refusal)
+        await self.refuse(send, Entry.from_scope(scope), refusal)

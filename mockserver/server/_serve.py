@@ -16,6 +16,8 @@ from starlette.types import ASGIApp
 from mockserver.errors import ServerStartError
 from mockserver.models import Scenario, load_scenario
 from mockserver.server._app import create_app
+from mockserver.server._tokens import ENV_TOKEN_SECRET, new_secret
+from mockserver.server._wire import HTTP_PROTOCOL
 
 __all__ = ["ServerThread", "app_from_env", "bind", "serve"]
 
@@ -38,10 +40,13 @@ def bind(host: str, port: int) -> socket.socket:
 def _config(app: ASGIApp | str, *, access_log: bool, **kwargs: Any) -> uvicorn.Config:
     return uvicorn.Config(
         app,
+        http=HTTP_PROTOCOL,
         access_log=access_log,
         log_level="info" if access_log else "warning",
         lifespan="off",
         server_header=False,
+        # A hanging fault must not keep a stopping server alive.
+        timeout_graceful_shutdown=2,
         **kwargs,
     )
 
@@ -135,6 +140,8 @@ def serve(
     from uvicorn.supervisors import Multiprocess
 
     os.environ[ENV_SCENARIO] = os.path.abspath(scenario.source)
+    # One signing key for all workers, so each accepts the tokens the others issue.
+    os.environ.setdefault(ENV_TOKEN_SECRET, new_secret())
     if journal_size is not None:
         os.environ[ENV_JOURNAL_SIZE] = str(journal_size)
     config = _config(
