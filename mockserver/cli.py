@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true", help="log every request (slower)")
     serve.add_argument(
         "--journal-size", type=int, default=None, help="requests kept in the journal per worker"
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get("POSTBACK_KIT_ADMIN_TOKEN") or None,
+        help="protect the admin API with this bearer token (default: $POSTBACK_KIT_ADMIN_TOKEN)",
     )
 
     check = commands.add_parser(
@@ -140,6 +146,7 @@ def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
         workers=args.workers,
         access_log=args.access_log,
         journal_size=args.journal_size,
+        admin_token=args.admin_token,
         on_ready=ready,
     )
     return 0

@@ -114,10 +114,20 @@ class TestUsageErrors:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    """``postback-kit serve voucher-get --port 0`` as a real process, run from a folder
-    without the scenarios; yields its base URL read from the banner."""
+    """``postback-kit serve voucher-get --port 0 --admin-token adm`` as a real process, run
+    from a folder without the scenarios; yields its base URL read from the banner."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "scenarios/voucher-get.yaml", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "mockserver",
+            "serve",
+            "scenarios/voucher-get.yaml",
+            "--port",
+            "0",
+            "--admin-token",
+            "adm",
+        ],
         cwd=tmp_path,
         stderr=subprocess.PIPE,
         text=True,
@@ -143,3 +153,10 @@ def test_serve_answers_the_seed_curl_from_any_folder(served: str) -> None:
     assert response.status_code == 200
     assert validate(response.json()) == []
     assert response.json()["data"] == {"code": "E094", "expired": False, "value": 10000}
+
+
+def test_serve_protects_the_admin_api_with_its_admin_token(served: str) -> None:
+    assert httpx.get(f"{served}/__admin/requests").status_code == 401
+    ok = httpx.get(f"{served}/__admin/requests", headers={"Authorization": "Bearer adm"})
+    assert ok.status_code == 200
+    assert httpx.get(f"{served}/__admin/health").json()["status"] == "ok"

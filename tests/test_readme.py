@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-import shlex
+import shutil
+import subprocess
 
+import pytest
 import yaml
 
 from mockserver.cli import run
@@ -28,18 +30,21 @@ def test_the_first_screen_has_the_two_setup_commands() -> None:
     assert ".venv/bin/python -m pytest" in ci
 
 
+def _yaml_block(marker: str) -> str:
+    return next(b for b in _blocks("yaml") if marker in b)
+
+
 def test_the_yaml_examples_load() -> None:
-    scenario_text, connection_text = _blocks("yaml")
-    scenario = Scenario.from_dict(yaml.safe_load(scenario_text), environ={})
+    scenario = Scenario.from_dict(yaml.safe_load(_yaml_block("name: loyalty")), environ={})
     assert [c.name for c in scenario.cases] == ["vip", "no-email", "default"]
     connection = Connection.from_dict(
-        yaml.safe_load(connection_text), environ={"PARTNER_API_KEY": "k"}
+        yaml.safe_load(_yaml_block("endpoint:")), environ={"PARTNER_API_KEY": "k"}
     )
     assert connection.template_fields() == ("phone", "email")
 
 
 def test_the_readme_scenario_answers_as_described(serve: ServeFn) -> None:
-    mock = serve(yaml.safe_load(_blocks("yaml")[0]))
+    mock = serve(yaml.safe_load(_yaml_block("name: loyalty")))
     headers = {"X-Partner-Key": "dev-key", "header-01": "Value 01", "x-request-id": "r1"}
     vip = mock.http.get("/points?phone=0912&email=a", headers={**headers, "x-tier": "gold"})
     assert vip.json() == {
@@ -53,27 +58,61 @@ def test_the_readme_scenario_answers_as_described(serve: ServeFn) -> None:
     assert empty.json()["errorCode"] == "MISSING_VALUE"
 
 
-def test_the_curl_examples_match_the_bundled_scenarios(serve: ServeFn) -> None:
-    checked = 0
+def test_the_readme_sequence_answers_503_then_the_case(serve: ServeFn) -> None:
+    cases = yaml.safe_load(_yaml_block("flaky-then-ok"))["cases"]
+    mock = serve({"name": "readme", "path": "/voucher", "cases": cases})
+    assert [mock.http.get("/voucher").status_code for _ in range(3)] == [503, 200, 200]
+
+
+def _sessions() -> list[tuple[str, str]]:
+    """(bundled scenario, shell commands) for every sh block that talks to a served mock."""
+    found = []
     for block in _blocks("sh"):
-        for command in re.findall(r"^curl .*?(?=^#|\Z)", block, re.S | re.M):
-            words = shlex.split(command.replace("\\\n", " "))
-            url = next(w for w in words if w.startswith("http://"))
-            expected = re.search(r"^# (\{.*\})$", block[block.index(command) :], re.M)
-            assert expected is not None
-            name = "voucher-post" if "-X" in words else "voucher-get"
-            mock = serve(name)
-            headers = dict(
-                w.split(": ", 1) for i, w in enumerate(words) if i and words[i - 1] == "-H"
-            )
-            data = words[words.index("-d") + 1].encode() if "-d" in words else None
-            path = url.removeprefix("http://127.0.0.1:8080")
-            response = mock.http.request(
-                "POST" if data else "GET", path, headers=headers, content=data
-            )
-            assert response.text == expected.group(1)
-            checked += 1
-    assert checked == 2
+        if "127.0.0.1:8080" not in block:
+            continue
+        first, _, rest = block.partition("\n")
+        if first.startswith("postback-kit serve "):
+            found.append((first.split()[2], rest))
+        else:
+            found.append(("voucher-get", block))
+    return found
+
+
+def _commands(script: str) -> list[tuple[str, list[str]]]:
+    """Each command of a session with the ``# output`` lines that follow it."""
+    commands: list[tuple[str, list[str]]] = []
+    current: list[str] = []
+    for line in script.splitlines():
+        if line.startswith("# "):
+            if current:
+                commands.append((" ".join(current), []))
+                current = []
+            commands[-1][1].append(line[2:])
+        elif line.strip():
+            current.append(line.rstrip("\\").strip())
+            if not line.endswith("\\"):
+                commands.append((" ".join(current), []))
+                current = []
+    return commands
+
+
+@pytest.mark.parametrize(("scenario", "script"), _sessions(), ids=[s for s, _ in _sessions()])
+def test_the_readme_sessions_run_as_shown(serve: ServeFn, scenario: str, script: str) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed on this machine")
+    mock = serve(scenario)
+    commands = _commands(script)
+    marker = "@@postback-kit-readme@@"
+    shell = "set -e\n" + "".join(f"{cmd}\necho; echo {marker}\n" for cmd, _ in commands)
+    shell = shell.replace("http://127.0.0.1:8080", mock.url)
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    outputs = [o.strip() for o in done.stdout.split(marker)[: len(commands)]]
+    for (command, expected), output in zip(commands, outputs, strict=True):
+        if expected:
+            assert output.splitlines() == expected, command
+        elif command.startswith("curl -sf -H"):
+            assert '"success":true' in output, command
 
 
 def test_the_check_response_example_prints_what_the_readme_says() -> None:

@@ -3,6 +3,7 @@ background thread on a free port (tests, the pytest plugin)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
@@ -14,7 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from mockserver.errors import ServerStartError
-from mockserver.models import Scenario, load_scenario
+from mockserver.models import Scenario, Secret, load_scenario
 from mockserver.server._app import create_app
 from mockserver.server._tokens import ENV_TOKEN_SECRET, new_secret
 from mockserver.server._wire import HTTP_PROTOCOL
@@ -24,6 +25,8 @@ __all__ = ["ServerThread", "app_from_env", "bind", "serve"]
 #: Environment variables through which ``serve --workers N`` hands the scenario to workers.
 ENV_SCENARIO: Final = "POSTBACK_KIT_SCENARIO"
 ENV_JOURNAL_SIZE: Final = "POSTBACK_KIT_JOURNAL_SIZE"
+#: The admin API's token; also what ``serve --admin-token`` defaults to.
+ENV_ADMIN_TOKEN: Final = "POSTBACK_KIT_ADMIN_TOKEN"
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -110,6 +113,9 @@ class ServerThread:
 def app_from_env() -> ASGIApp:
     """The app factory each ``--workers`` process calls (scenario from the environment)."""
     scenario = load_scenario(os.environ[ENV_SCENARIO])
+    token = os.environ.get(ENV_ADMIN_TOKEN)
+    if token:
+        scenario = dataclasses.replace(scenario, admin_token=Secret(token))
     size = os.environ.get(ENV_JOURNAL_SIZE)
     return create_app(scenario, journal_size=int(size) if size else None)
 
@@ -122,10 +128,14 @@ def serve(
     workers: int = 1,
     access_log: bool = False,
     journal_size: int | None = None,
+    admin_token: str | None = None,
     on_ready: Any = None,
 ) -> None:
     """Serve ``scenario`` in the foreground until interrupted. ``on_ready(url)`` is called
-    once the socket listens."""
+    once the socket listens. ``admin_token`` protects the admin API (it overrides the
+    scenario's)."""
+    if admin_token:
+        scenario = dataclasses.replace(scenario, admin_token=Secret(admin_token))
     sock = bind(host, port)
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}"
@@ -144,6 +154,8 @@ def serve(
     os.environ.setdefault(ENV_TOKEN_SECRET, new_secret())
     if journal_size is not None:
         os.environ[ENV_JOURNAL_SIZE] = str(journal_size)
+    if admin_token:
+        os.environ[ENV_ADMIN_TOKEN] = admin_token
     config = _config(
         "mockserver.server._serve:app_from_env",
         access_log=access_log,
