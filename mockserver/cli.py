@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, Any, NoReturn
 
 from mockserver._version import __version__
 from mockserver.errors import PostbackKitError
@@ -59,6 +59,29 @@ def _parser() -> argparse.ArgumentParser:
         "--admin-token",
         default=os.environ.get("POSTBACK_KIT_ADMIN_TOKEN") or None,
         help="protect the admin API with this bearer token (default: $POSTBACK_KIT_ADMIN_TOKEN)",
+    )
+
+    call = commands.add_parser(
+        "call",
+        help="make one real call with the reference client",
+        description="Call the partner of CONNECTION for one profile with the reference client "
+        "and print the normalized result as JSON (exit 0 when success is true, else 1).",
+    )
+    call.add_argument("connection", metavar="CONNECTION")
+    call.add_argument("--phone", default="", help="the profile's phone (default empty)")
+    call.add_argument("--email", default="", help="the profile's email (default empty)")
+    call.add_argument(
+        "--attr",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another profile attribute, for {{NAME}} in params or payload (repeatable)",
+    )
+    call.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="show each request and raw response on stderr (credentials masked)",
     )
 
     check = commands.add_parser(
@@ -111,6 +134,48 @@ def _check_response(args: argparse.Namespace, stdout: IO[str], stdin: IO[bytes] 
         file=stdout,
     )
     return 0
+
+
+def _show_exchange(exchange: Any, stderr: IO[str], limit: int = 4000) -> None:
+    lines = [f"> {exchange.method} {exchange.url}"]
+    lines += [f"> {k}: {v}" for k, v in exchange.request_headers]
+    if exchange.request_body:
+        lines.append("> " + exchange.request_body.decode("utf-8", "replace")[:limit])
+    if exchange.status is None:
+        lines.append(f"< no answer: {exchange.error}")
+    else:
+        lines.append(f"< HTTP {exchange.status}")
+        lines += [f"< {k}: {v}" for k, v in exchange.response_headers]
+        body = exchange.response_body.decode("utf-8", "replace")
+        more = f" ... ({len(body) - limit} more characters)" if len(body) > limit else ""
+        lines.append("< " + body[:limit] + more)
+        if exchange.error:
+            lines.append(f"< {exchange.error}")
+    print("\n".join(lines), file=stderr, flush=True)
+
+
+def _call(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    import asyncio
+
+    from mockserver.client import AsyncPostbackClient
+    from mockserver.models import load_connection
+
+    profile: dict[str, str] = {"phone": args.phone, "email": args.email}
+    for item in args.attr:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise _UsageError(f"{_PROG} call: --attr takes NAME=VALUE, got {item!r}")
+        profile[name] = value
+    connection = load_connection(args.connection)
+
+    async def call() -> Any:
+        trace = (lambda exchange: _show_exchange(exchange, stderr)) if args.verbose else None
+        async with AsyncPostbackClient(connection, trace=trace) as client:
+            return await client.call(profile)
+
+    result = asyncio.run(call())
+    print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2), file=stdout)
+    return 0 if result.success else 1
 
 
 def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
@@ -167,6 +232,8 @@ def run(
             args = _parser().parse_args(argv)
         if args.command == "serve":
             return _serve(args, err)
+        if args.command == "call":
+            return _call(args, out, err)
         return _check_response(args, out, stdin)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0

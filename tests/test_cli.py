@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -160,3 +161,96 @@ def test_serve_protects_the_admin_api_with_its_admin_token(served: str) -> None:
     ok = httpx.get(f"{served}/__admin/requests", headers={"Authorization": "Bearer adm"})
     assert ok.status_code == 200
     assert httpx.get(f"{served}/__admin/health").json()["status"] == "ok"
+
+
+class TestCall:
+    def _connection(self, tmp_path: Path, url: str, **extra: str) -> Path:
+        path = tmp_path / "voucher.yaml"
+        lines = [
+            f"endpoint: {url}/voucher",
+            "auth: {type: api_key, header: token-key, value: '${CANARY_KEY:-demo-key}'}",
+            "params: {phone: '{{phone}}', email: '{{email}}', campaignId: '{{campaign}}'}",
+            *(f"{k}: {v}" for k, v in extra.items()),
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def test_a_successful_call_prints_the_result_and_exits_0(
+        self, tmp_path: Path, serve: Any
+    ) -> None:
+        mock = serve("voucher-get")
+        path = self._connection(tmp_path, mock.url)
+        code, out, err = _run(
+            "call",
+            str(path),
+            "--phone",
+            "0359677657",
+            "--email",
+            "dee+vip@bytetech.io",
+            "--attr",
+            "campaign=Birthday2023",
+        )
+        assert (code, err) == (0, "")
+        assert json.loads(out) == {
+            "success": True,
+            "errorCode": 0,
+            "message": "Your request has done",
+            "data": {"code": "E095", "expired": False, "value": 5000},
+            "failure": None,
+        }
+        assert mock.journal()[-1]["query"] == [
+            ["phone", "0359677657"],
+            ["email", "dee+vip@bytetech.io"],
+            ["campaignId", "Birthday2023"],
+        ]
+
+    def test_a_refusal_exits_1(self, tmp_path: Path, serve: Any) -> None:
+        mock = serve("voucher-get")
+        code, out, _ = _run(
+            "call", str(self._connection(tmp_path, mock.url)), "--phone", "0000000000"
+        )
+        assert code == 1
+        assert json.loads(out)["errorCode"] == "NOT_FOUND"
+
+    def test_a_failure_exits_1_with_its_category(self, tmp_path: Path) -> None:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        path = self._connection(tmp_path, f"http://127.0.0.1:{port}", timeout_s="2")
+        code, out, _ = _run("call", str(path))
+        assert code == 1
+        assert json.loads(out)["failure"] == "transport"
+
+    def test_verbose_shows_the_exchange_with_the_key_masked(
+        self, tmp_path: Path, serve: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("PARTNER_API_KEY", "canary-3f9a1c")
+        monkeypatch.setenv("CANARY_KEY", "canary-3f9a1c")
+        mock = serve("voucher-get")
+        code, out, err = _run("call", str(self._connection(tmp_path, mock.url)), "--verbose")
+        assert code == 0
+        assert "> GET " in err
+        assert "> token-key: ***" in err
+        assert "< HTTP 200" in err
+        assert "canary-3f9a1c" not in out + err
+
+    @pytest.mark.parametrize(
+        ("argv", "message"),
+        [
+            (["--attr", "novalue"], "--attr takes NAME=VALUE"),
+        ],
+    )
+    def test_usage_errors_exit_2(self, tmp_path: Path, argv: list[str], message: str) -> None:
+        path = self._connection(tmp_path, "http://127.0.0.1:9")
+        code, _, err = _run("call", str(path), *argv)
+        assert code == 2
+        assert message in err
+
+    def test_a_bad_connection_exits_2_with_file_and_pointer(self, tmp_path: Path) -> None:
+        path = tmp_path / "bad.yaml"
+        path.write_text("endpoint: ftp://x/y\n")
+        code, _, err = _run("call", str(path))
+        assert code == 2
+        assert err.startswith(f"postback-kit: {path}: /endpoint: 'ftp://x/y' does not match")

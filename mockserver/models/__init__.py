@@ -1,6 +1,6 @@
 """Connections and scenarios: frozen dataclasses built from validated YAML/JSON."""
 
-from mockserver.models._secret import MASK, Secret
+from mockserver.models._secret import MASK, Redactor, Secret
 from mockserver.models.connection import (
     ApiKeyAuth,
     Auth,
@@ -43,6 +43,7 @@ __all__ = [
     "FaultType",
     "NoAuth",
     "OAuth2Auth",
+    "Redactor",
     "RetryPolicy",
     "RoleResponse",
     "Scenario",

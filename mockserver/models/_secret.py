@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from typing import Final
 
-__all__ = ["MASK", "Secret"]
+__all__ = ["MASK", "Redactor", "Secret"]
 
 #: What every secret looks like in logs, reports, reprs and curl lines.
 MASK: Final = "***"
@@ -49,3 +50,36 @@ class Secret:
 
     def __str__(self) -> str:
         return MASK
+
+
+class Redactor:
+    """Hides credentials in text meant for people: the values of credential headers (by the
+    configured header names, not only well-known ones) and every secret value wherever it
+    appears. Secrets learnt later (tokens) are added with :meth:`add`."""
+
+    def __init__(self, header_names: Iterable[str] = (), secrets: Iterable[str] = ()) -> None:
+        self.header_names = frozenset(h.lower() for h in header_names)
+        self.secrets: tuple[str, ...] = ()
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str) -> None:
+        if secret and secret not in self.secrets:
+            # Longest first, so a secret containing another is masked whole.
+            self.secrets = tuple(sorted((*self.secrets, secret), key=len, reverse=True))
+
+    def text(self, value: str) -> str:
+        for secret in self.secrets:
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+
+    def header(self, name: str, value: str) -> str:
+        return MASK if name.lower() in self.header_names else self.text(value)
+
+    def headers(self, raw: Iterable[tuple[bytes, bytes]]) -> list[list[str]]:
+        out = []
+        for name_b, value_b in raw:
+            name = name_b.decode("latin-1").lower()
+            out.append([name, self.header(name, value_b.decode("latin-1"))])
+        return out

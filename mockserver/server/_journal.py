@@ -10,44 +10,21 @@ from __future__ import annotations
 import itertools
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from starlette.types import Scope
 
-from mockserver.models import MASK
+from mockserver.models import Redactor
 from mockserver.server._http import parse_query
 
-__all__ = ["BODY_LIMIT", "DEFAULT_JOURNAL_SIZE", "Entry", "Journal", "Masker"]
+__all__ = ["BODY_LIMIT", "DEFAULT_JOURNAL_SIZE", "Entry", "Journal"]
 
 #: Entries kept by default; the oldest are dropped first.
 DEFAULT_JOURNAL_SIZE: Final = 10_000
 
 #: Bytes of a request body kept in an entry.
 BODY_LIMIT: Final = 64 * 1024
-
-
-class Masker:
-    """Hides credentials in what the journal shows: the values of credential headers (by the
-    scenario's configured names) and any secret value wherever it appears."""
-
-    def __init__(self, header_names: Iterable[str], secrets: Iterable[str]) -> None:
-        self.header_names = frozenset(h.lower() for h in header_names)
-        self.secrets = tuple(s for s in secrets if s)
-
-    def text(self, value: str) -> str:
-        for secret in self.secrets:
-            if secret in value:
-                value = value.replace(secret, MASK)
-        return value
-
-    def headers(self, raw: Iterable[tuple[bytes, bytes]]) -> list[list[str]]:
-        out = []
-        for name_b, value_b in raw:
-            name = name_b.decode("latin-1").lower()
-            value = MASK if name in self.header_names else self.text(value_b.decode("latin-1"))
-            out.append([name, value])
-        return out
 
 
 class Entry:
@@ -104,7 +81,7 @@ class Entry:
             scope["headers"],
         )
 
-    def to_dict(self, masker: Masker) -> dict[str, Any]:
+    def to_dict(self, masker: Redactor) -> dict[str, Any]:
         text = masker.text
         return {
             "id": self.id,
@@ -146,7 +123,7 @@ class Journal:
     def clear(self) -> None:
         self._entries.clear()
 
-    def snapshot(self, masker: Masker) -> dict[str, Any]:
+    def snapshot(self, masker: Redactor) -> dict[str, Any]:
         """The admin API's view: entries oldest first, masked, with counts."""
         entries = [e.to_dict(masker) for e in self.entries()]
         return {"requests": entries, "total": self.total, "kept": len(entries), "size": self.size}

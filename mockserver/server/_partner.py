@@ -15,7 +15,7 @@ from typing import Any, Final
 from starlette.types import Receive, Scope, Send
 
 from mockserver.contract import ALL_SHAPES, SEED_SHAPE, InvalidJSON, Shape, loads_strict
-from mockserver.models import Case, Fault, RoleResponse, Scenario, ShapeChoice, Step
+from mockserver.models import Case, Fault, Redactor, RoleResponse, Scenario, ShapeChoice, Step
 from mockserver.models.scenario import ROTATE, as_text
 from mockserver.server._auth import AuthServer
 from mockserver.server._faults import REDIRECTED_PARAM, fault_status, run_fault
@@ -27,7 +27,7 @@ from mockserver.server._http import (
     read_body,
     response_headers,
 )
-from mockserver.server._journal import BODY_LIMIT, Entry, Journal, Masker
+from mockserver.server._journal import BODY_LIMIT, Entry, Journal
 from mockserver.server._tokens import TokenSigner
 
 __all__ = ["ERROR_CODES", "MockPartner"]
@@ -104,7 +104,7 @@ class MockPartner:
     ) -> None:
         self.scenario = scenario
         self.journal = Journal(scenario.journal_size if journal_size is None else journal_size)
-        self.masker = Masker(scenario.secret_headers(), (s.reveal() for s in scenario.secrets()))
+        self.masker = Redactor(scenario.secret_headers(), (s.reveal() for s in scenario.secrets()))
         secret = scenario.token_secret.reveal() if scenario.token_secret else None
         self.signer = signer if signer is not None else TokenSigner(secret)
         self.auth = AuthServer(scenario.auth, self.signer, self.journal)
