@@ -15,20 +15,13 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-QUERY = "/voucher?campaignId=Birthday2023&phone=0359677657&email=dee%40bytetech.io"
-HEADERS = {"token-key": "demo-key"}
+from bench._servers import QUERY, free_port, mock_command, start
 
 
 @dataclass
@@ -37,59 +30,6 @@ class Round:
     p50_ms: float
     p99_ms: float
     errors: int
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[str]
-    url: str
-
-    def peak_rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        match = re.search(r"VmHWM:\s+(\d+) kB", status)
-        return int(match.group(1)) / 1024 if match else float("nan")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            httpx.get(url + QUERY, headers=HEADERS, timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
-
-
-@contextmanager
-def start(name: str, command: list[str], port: int) -> Iterator[Server]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
-    )
-    server = Server(name, process, f"http://127.0.0.1:{port}")
-    try:
-        _wait_ready(server.url, process)
-        yield server
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _ms(value: str, unit: str) -> float:
@@ -133,16 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         print("bench_server: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
 
-    mock_port, bare_port = _free_port(), _free_port()
-    mock_cmd = [
-        sys.executable,
-        "-m",
-        "mockserver",
-        "serve",
-        "voucher-get",
-        "--port",
-        str(mock_port),
-    ]
+    mock_port, bare_port = free_port(), free_port()
+    mock_cmd = mock_command(mock_port)
     bare_cmd = [
         sys.executable,
         "-m",

@@ -467,3 +467,23 @@ def test_the_request_the_mock_records_decodes_to_the_profile(
         ["batchId", attr],
         ["campaignId", "B&2023"],
     ]
+
+
+def test_the_pool_opens_a_shard_only_when_every_shard_is_full() -> None:
+    from mockserver.client._pool import PER_SHARD, ShardedPool
+
+    async def scenario() -> list[int]:
+        pool = ShardedPool(timeout=1, max_connections=3 * PER_SHARD)
+        held = [pool.acquire() for _ in range(PER_SHARD)]
+        sizes = [len({id(s) for s in held})]
+        held.append(pool.acquire())
+        sizes.append(len({id(s) for s in held}))
+        held += [pool.acquire() for _ in range(10)]
+        sizes.append(len({id(s) for s in held}))
+        for shard in held:
+            pool.release(shard)
+        sizes.append(max(s.in_flight for s in held))
+        await pool.aclose()
+        return sizes
+
+    assert asyncio.run(scenario()) == [1, 2, 3, 0]

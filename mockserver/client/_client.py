@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from mockserver.client._auth import AuthFailure, Credentials, RawResponse, credentials_for
+from mockserver.client._pool import ShardedPool
 from mockserver.client._request import PreparedRequest, build_request
 from mockserver.client._retry import backoff_s, should_retry
 from mockserver.contract import Failure, NormalizedResult, failure_result, interpret_response
@@ -98,11 +99,8 @@ class AsyncPostbackClient:
         rng: random.Random | None = None,
     ) -> None:
         self.connection = connection
-        self._own_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(connection.timeout_s),
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=200),
-        )
+        self._http = http
+        self._pool = ShardedPool(timeout=connection.timeout_s) if http is None else None
         self._trace = trace
         self._rng = rng or random.Random()
         self.redactor = Redactor(
@@ -131,8 +129,8 @@ class AsyncPostbackClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._own_http:
-            await self._http.aclose()
+        if self._pool is not None:
+            await self._pool.aclose()
 
     # -- one exchange ------------------------------------------------------------------
 
@@ -170,9 +168,26 @@ class AsyncPostbackClient:
     async def _read(
         self, method: str, url: str, headers: list[tuple[str, str]], content: bytes | None
     ) -> RawResponse:
+        if self._http is not None:
+            return await self._read_with(self._http, method, url, headers, content)
+        assert self._pool is not None
+        shard = self._pool.acquire()
+        try:
+            return await self._read_with(shard.client, method, url, headers, content)
+        finally:
+            self._pool.release(shard)
+
+    async def _read_with(
+        self,
+        http: httpx.AsyncClient,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        content: bytes | None,
+    ) -> RawResponse:
         cap = self.connection.max_response_bytes
-        request = self._http.build_request(method, url, headers=headers, content=content)
-        response = await self._http.send(request, stream=True, follow_redirects=False)
+        request = http.build_request(method, url, headers=headers, content=content)
+        response = await http.send(request, stream=True, follow_redirects=False)
         try:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > cap:
@@ -229,9 +244,7 @@ class AsyncPostbackClient:
             raise
         finally:
             if self._trace is not None:
-                emit = functools.partial(
-                    self._emit, method, url, headers, content, response, error
-                )
+                emit = functools.partial(self._emit, method, url, headers, content, response, error)
                 if defer_trace:
                     self._deferred.append(emit)
                 else:
