@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -123,3 +125,18 @@ def test_the_check_response_example_prints_what_the_readme_says() -> None:
     code = run(["check-response"], stdout=out, stdin=io.BytesIO(body.group(1).encode()))
     assert code == 1
     assert out.getvalue().splitlines() == re.findall(r"^# (invalid: .*)$", block, re.M)
+
+
+def test_the_python_client_example_runs(serve: ServeFn, tmp_path: Path) -> None:
+    mock = serve("voucher-get")
+    connection = tmp_path / "voucher.yaml"
+    connection.write_text(
+        f"endpoint: {mock.url}/voucher\n"
+        "auth: {type: api_key, header: token-key, value: demo-key}\n"
+        "params: {phone: '{{phone}}', email: '{{email}}', campaignId: B}\n"
+    )
+    [code] = _blocks("python")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(code.replace('"voucher.yaml"', repr(str(connection))), {})
+    assert out.getvalue() == "True {'code': 'E094', 'expired': False, 'value': 10000} None\n"
