@@ -84,6 +84,57 @@ def _parser() -> argparse.ArgumentParser:
         help="show each request and raw response on stderr (credentials masked)",
     )
 
+    certify = commands.add_parser(
+        "certify",
+        help="certify a partner endpoint against the postback contract",
+        description="Send Hypothesis-generated profiles, missing and wrong credentials and "
+        "token calls to the partner of CONNECTION and judge every answer (exit 0 pass, "
+        "1 findings, 2 usage error).",
+    )
+    certify.add_argument("connection", metavar="CONNECTION")
+    certify.add_argument(
+        "--examples", type=int, default=100, help="generated profiles (default 100)"
+    )
+    certify.add_argument(
+        "--seed", type=int, default=None, help="repeat a run exactly (default: random, printed)"
+    )
+    certify.add_argument(
+        "--max-rps",
+        type=float,
+        default=10.0,
+        help="requests per second at most (default 10; 0 = no limit)",
+    )
+    certify.add_argument(
+        "--concurrency", type=int, default=2, help="probes in flight at once (default 2)"
+    )
+    certify.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop generating after this long",
+    )
+    certify.add_argument(
+        "--latency-budget-ms",
+        type=float,
+        default=2000.0,
+        help="warn when p95 latency is above (default 2000)",
+    )
+    certify.add_argument(
+        "--dry-run", action="store_true", help="print the requests it would send; send nothing"
+    )
+    certify.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print reproductions with real credentials (terminal only; reports stay masked)",
+    )
+    certify.add_argument(
+        "--no-example-db",
+        action="store_true",
+        help="do not use .postback-kit/hypothesis (failures found before are not replayed first)",
+    )
+    _report_options(certify)
+
     check = commands.add_parser(
         "check-response",
         help="validate one response body",
@@ -92,6 +143,90 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("file", metavar="FILE", nargs="?", default="-")
     return parser
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json", type=Path, default=None, metavar="FILE", help="write the JSON report"
+    )
+    parser.add_argument(
+        "--junit-xml", type=Path, default=None, metavar="FILE", help="write JUnit XML"
+    )
+    parser.add_argument(
+        "--report", type=Path, default=None, metavar="FILE", help="write a .md or .html report"
+    )
+
+
+def _write_reports(args: argparse.Namespace, report: Any) -> None:
+    from mockserver.reporting import write_document, write_json, write_junit
+
+    if args.json is not None:
+        write_json(report, args.json)
+    if args.junit_xml is not None:
+        write_junit(report, args.junit_xml)
+    if args.report is not None:
+        write_document(report, args.report)
+
+
+def _certify(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    import random
+
+    from mockserver.certify import CertifyOptions, certify, plan
+    from mockserver.models import load_connection
+    from mockserver.reporting import LiveProgress, print_summary
+
+    for flag, value, low in (
+        ("--examples", args.examples, 1),
+        ("--concurrency", args.concurrency, 1),
+    ):
+        if value < low:
+            raise _UsageError(f"{_PROG} certify: {flag} must be at least {low}, got {value}")
+    if args.max_rps < 0:
+        raise _UsageError(
+            f"{_PROG} certify: --max-rps must be 0 (no limit) or more, got {args.max_rps}"
+        )
+    if args.report is not None and args.report.suffix.lower() not in {
+        ".md",
+        ".markdown",
+        ".html",
+        ".htm",
+    }:
+        raise _UsageError(
+            f"{_PROG} certify: --report takes a .md or .html file, got {str(args.report)!r}"
+        )
+    connection = load_connection(args.connection)
+    seed = args.seed if args.seed is not None else random.randrange(2**31)
+    options = CertifyOptions(
+        examples=args.examples,
+        seed=seed,
+        max_rps=args.max_rps,
+        concurrency=args.concurrency,
+        time_budget_s=args.time_budget,
+        latency_budget_ms=args.latency_budget_ms,
+        database=None if args.no_example_db else CertifyOptions().database,
+        show_secrets=args.show_secrets,
+    )
+    if args.dry_run:
+        for line in plan(connection, options):
+            print(line, file=stdout)
+        print(
+            f"(dry run, seed {seed}: nothing was sent; certify also probes missing and wrong "
+            "credentials and the token endpoint)",
+            file=stderr,
+        )
+        return 0
+    print(f"certify {connection.endpoint} with seed {seed}", file=stderr, flush=True)
+    with LiveProgress(stderr, "certify") as live:
+        report, local_curls = certify(
+            connection,
+            options,
+            progress=lambda problems, done, total: live.update(
+                [p.check for p in problems], done, total
+            ),
+        )
+    print_summary(report, stdout, local_curls=local_curls)
+    _write_reports(args, report)
+    return 0 if report.passed else 1
 
 
 def _read_input(name: str, stdin: IO[bytes] | None) -> bytes:
@@ -234,6 +369,8 @@ def run(
             return _serve(args, err)
         if args.command == "call":
             return _call(args, out, err)
+        if args.command == "certify":
+            return _certify(args, out, err)
         return _check_response(args, out, stdin)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0

@@ -13,14 +13,26 @@ JSON data. The kit's own tests, certify and verify-client use these same strateg
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from mockserver.contract import ALL_SHAPES, KEY_ROLE, Shape
 
-__all__ = ["error_codes", "json_values", "messages", "response_bodies", "shapes"]
+__all__ = [
+    "MAX_VALUE_LENGTH",
+    "emails",
+    "error_codes",
+    "is_unusual",
+    "json_values",
+    "messages",
+    "phones",
+    "profiles",
+    "response_bodies",
+    "shapes",
+]
 
 
 def json_values(*, max_leaves: int = 10) -> st.SearchStrategy[Any]:
@@ -102,3 +114,110 @@ def response_bodies(
             f"success must be a bool or None, got {success!r} ({type(success).__name__})"
         )
     return _bodies(shape, success, extra_keys)
+
+
+#: The longest profile value certify sends (SPEC 1.4 decision 11).
+MAX_VALUE_LENGTH: Final = 256
+
+_DIGITS = "0123456789"
+
+
+def _digits(n: int) -> st.SearchStrategy[str]:
+    return st.text(_DIGITS, min_size=n, max_size=n)
+
+
+def phones(*, unusual: bool = True) -> st.SearchStrategy[str]:
+    """Phone numbers: Vietnamese mobile and landline forms (``0359677657``, ``+84359677657``,
+    ``84 359 677 657``), international ones with spaces, dashes and parentheses; with
+    ``unusual``, also the empty string, long and arbitrary text."""
+    vietnamese = st.one_of(
+        st.builds(lambda p, d: f"0{p}{d}", st.sampled_from("35789"), _digits(8)),
+        st.builds(lambda p, d: f"+84{p}{d}", st.sampled_from("35789"), _digits(8)),
+        st.builds(lambda a, b, c: f"84 {a} {b} {c}", _digits(3), _digits(3), _digits(3)),
+        st.builds(lambda a, b: f"028{a}{b}", _digits(4), _digits(4)),
+    )
+    international = st.one_of(
+        st.builds(lambda a, b, c: f"+1 ({a}) {b}-{c}", _digits(3), _digits(3), _digits(4)),
+        st.builds(lambda a, b: f"+44 20 {a} {b}", _digits(4), _digits(4)),
+        st.builds(lambda cc, n: f"+{cc}{n}", st.integers(1, 998), _digits(9)),
+    )
+    ordinary = vietnamese | international
+    if not unusual:
+        return ordinary
+    odd = st.one_of(
+        st.just(""),
+        st.text(max_size=MAX_VALUE_LENGTH),
+        st.text(_DIGITS + "+-() ", min_size=20, max_size=MAX_VALUE_LENGTH),
+    )
+    return ordinary | odd
+
+
+_LOCAL = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=12)
+_LABEL = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=10)
+
+
+def emails(*, unusual: bool = True) -> st.SearchStrategy[str]:
+    """Email addresses: plain ones, dotted local parts and subdomains; with ``unusual``, also
+    ``+`` tags, IDN domains, unicode local parts, characters a query string treats specially
+    (``&``, ``=``, ``%``, space), long ones and the empty string."""
+    domain = st.builds(
+        lambda labels, tld: ".".join([*labels, tld]),
+        st.lists(_LABEL, min_size=1, max_size=3),
+        st.sampled_from(["com", "vn", "io", "com.vn", "org"]),
+    )
+    dotted = st.builds(lambda a, b: f"{a}.{b}", _LOCAL, _LOCAL)
+    ordinary = st.builds(lambda local, d: f"{local}@{d}", _LOCAL | dotted, domain)
+    if not unusual:
+        return ordinary
+    odd = st.one_of(
+        st.just(""),
+        st.builds(lambda local, tag, d: f"{local}+{tag}@{d}", _LOCAL, _LOCAL, domain),
+        st.builds(lambda local: f"{local}@bücher.de", _LOCAL),
+        st.sampled_from(["nguyễn@ví-dụ.vn", "用户@例子.广告", "dée+x@bücher.de"]),
+        st.builds(
+            lambda local, odd, d: f"{local}{odd}@{d}", _LOCAL, st.sampled_from("&=% #?"), domain
+        ),
+        st.builds(lambda n, d: "a" * n + "@" + d, st.integers(64, MAX_VALUE_LENGTH - 20), domain),
+    )
+    return ordinary | odd
+
+
+def is_unusual(profile: Mapping[str, Any]) -> bool:
+    """Whether a profile is unusual-but-legal input (SPEC 2.2 ``robustness``): an empty
+    phone or email, a ``+`` or non-ASCII character in the email, a value longer than 64
+    characters, or one with ``&``, ``=``, ``%``, ``#``, ``?`` or a space in the email."""
+    email = str(profile.get("email") or "")
+    phone = str(profile.get("phone") or "")
+    if not email or not phone:
+        return True
+    if "+" in email or not email.isascii() or any(c in email for c in "&=%#? "):
+        return True
+    if (
+        not phone.replace(" ", "")
+        .replace("-", "")
+        .replace("(", "")
+        .replace(")", "")
+        .lstrip("+")
+        .isdigit()
+    ):
+        return True
+    return any(len(str(v)) > 64 for v in profile.values())
+
+
+def profiles(
+    *, attributes: Sequence[str] = (), unusual: bool = True
+) -> st.SearchStrategy[dict[str, str]]:
+    """Customer profiles: ``phone``, ``email`` and each of ``attributes`` (the other
+    ``{{attr}}`` fields a connection references), values up to 256 characters."""
+    if isinstance(attributes, str):
+        raise InvalidArgument(
+            f"attributes must be a sequence of names, got the string {attributes!r}"
+        )
+    extra = {
+        name: st.text(max_size=MAX_VALUE_LENGTH) if unusual else _LOCAL
+        for name in attributes
+        if name not in {"phone", "email"}
+    }
+    return st.fixed_dictionaries(
+        {"phone": phones(unusual=unusual), "email": emails(unusual=unusual), **extra}
+    )

@@ -27,7 +27,7 @@ LAYERS = {
     "reporting": 5,
     "cli": 5,
     "pytest_plugin": 5,
-    "__main__": 6,
+    "__main__": 7,
 }
 
 PACKAGE = ROOT / "mockserver"

@@ -8,7 +8,9 @@ with PostbackClient(load_connection("voucher.yaml")) as client:
     print(result.to_dict())
 """
 
-from mockserver.client._client import AsyncPostbackClient, Exchange, PostbackClient
+from mockserver.client._auth import AuthFailure, Credentials, RawResponse
+from mockserver.client._client import AsyncPostbackClient, CallRecord, Exchange, PostbackClient
+from mockserver.client._curl import to_curl
 from mockserver.client._request import (
     USER_AGENT,
     PreparedRequest,
@@ -20,10 +22,15 @@ from mockserver.client._request import (
 __all__ = [
     "USER_AGENT",
     "AsyncPostbackClient",
+    "AuthFailure",
+    "CallRecord",
+    "Credentials",
     "Exchange",
     "PostbackClient",
     "PreparedRequest",
+    "RawResponse",
     "build_request",
     "encode_query",
     "render",
+    "to_curl",
 ]

@@ -116,6 +116,11 @@ class _Token(Credentials):
     async def _new_token(self) -> tuple[str, float | None]:
         raise NotImplementedError
 
+    async def fetch_token(self) -> tuple[str, float | None]:
+        """A new token from the endpoint, bypassing the cache: ``(token, lifetime_s)``; raises
+        :class:`AuthFailure`. (certify calls it to exercise the token endpoint.)"""
+        return await self._fetch_token()
+
     async def _fetch_token(self) -> tuple[str, float | None]:
         self.fetches += 1
         token, lifetime = await self._new_token()

@@ -13,7 +13,8 @@ import asyncio
 import functools
 import random
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, TypeVar
@@ -28,7 +29,7 @@ from mockserver.client._retry import backoff_s, should_retry
 from mockserver.contract import Failure, NormalizedResult, failure_result, interpret_response
 from mockserver.models import Connection, Redactor
 
-__all__ = ["AsyncPostbackClient", "Exchange", "PostbackClient"]
+__all__ = ["AsyncPostbackClient", "CallRecord", "Exchange", "PostbackClient"]
 
 MAX_REDIRECTS: Final = 5
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
@@ -43,6 +44,19 @@ class _Failed(Exception):
         self.failure = failure
         self.detail = detail
         super().__init__(detail)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One data call in full, for tools that judge more than the result (certify): the request
+    without its credential, the credential header sent (None: none), the raw answer (None:
+    there was none), the result and the time it took."""
+
+    request: PreparedRequest
+    header: tuple[str, str] | None
+    response: RawResponse | None
+    result: NormalizedResult
+    elapsed_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +111,13 @@ class AsyncPostbackClient:
         http: httpx.AsyncClient | None = None,
         trace: Callable[[Exchange], None] | None = None,
         rng: random.Random | None = None,
+        throttle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.connection = connection
         self._http = http
         self._pool = ShardedPool(timeout=connection.timeout_s) if http is None else None
         self._trace = trace
+        self._throttle = throttle
         self._rng = rng or random.Random()
         self.redactor = Redactor(
             connection.secret_headers(), (s.reveal() for s in connection.secrets())
@@ -226,6 +242,8 @@ class AsyncPostbackClient:
         defer_trace: bool = False,
     ) -> RawResponse:
         """One exchange under the overall deadline; raises :class:`_Failed`."""
+        if self._throttle is not None:
+            await self._throttle()
         timeout = self.connection.timeout_s
         error: str | None = None
         response: RawResponse | None = None
@@ -273,10 +291,20 @@ class AsyncPostbackClient:
 
     # -- one call ----------------------------------------------------------------------
 
-    async def _attempt(
-        self, request: PreparedRequest
-    ) -> tuple[NormalizedResult, RawResponse | None]:
+    def _judge(self, request: PreparedRequest, response: RawResponse) -> NormalizedResult:
+        result = interpret_response(response.status, response.headers, response.body)
+        if response.status in _REDIRECTS and result.failure is not None:
+            target = response.headers.get("location", "")
+            detail = f"HTTP {response.status} redirect to {self.redactor.text(target)} not followed"
+            if _origin(urljoin(request.url, target)) != _origin(request.url):
+                detail += " (another origin: credentials are never sent there)"
+            result = failure_result(result.failure, detail)
+        return result
+
+    async def _attempt(self, request: PreparedRequest) -> CallRecord:
+        started = time.perf_counter()
         credentials = self.credentials
+        header: tuple[str, str] | None = None
         try:
             try:
                 header = await credentials.header()
@@ -290,27 +318,41 @@ class AsyncPostbackClient:
                     self._flush_traces()
                 response = await self._send(request, header)
         except AuthFailure as exc:
-            return failure_result("auth", self.redactor.text(exc.detail)), None
+            failed = failure_result("auth", self.redactor.text(exc.detail))
+            return CallRecord(request, header, None, failed, time.perf_counter() - started)
         except _Failed as exc:
-            return failure_result(exc.failure, exc.detail), None
-        result = interpret_response(response.status, response.headers, response.body)
-        if response.status in _REDIRECTS and result.failure is not None:
-            target = response.headers.get("location", "")
-            detail = f"HTTP {response.status} redirect to {self.redactor.text(target)} not followed"
-            if _origin(urljoin(request.url, target)) != _origin(request.url):
-                detail += " (another origin: credentials are never sent there)"
-            result = failure_result(result.failure, detail)
-        return result, response
+            failed = failure_result(exc.failure, exc.detail)
+            return CallRecord(request, header, None, failed, time.perf_counter() - started)
+        result = self._judge(request, response)
+        return CallRecord(request, header, response, result, time.perf_counter() - started)
+
+    async def probe(self, profile: Mapping[str, Any], header: tuple[str, str] | None) -> CallRecord:
+        """One data call with ``header`` as the credential instead of the configured one
+        (None: no credential); no retry, no refresh. certify's ``auth_required`` uses it."""
+        request = build_request(self.connection, profile)
+        started = time.perf_counter()
+        try:
+            response = await self._send(request, header)
+        except _Failed as exc:
+            failed = failure_result(exc.failure, exc.detail)
+            return CallRecord(request, header, None, failed, time.perf_counter() - started)
+        result = self._judge(request, response)
+        return CallRecord(request, header, response, result, time.perf_counter() - started)
 
     async def call(self, profile: Mapping[str, Any]) -> NormalizedResult:
         """Fetch ``profile``'s data from the partner; never raises for what the partner does."""
+        return (await self.call_record(profile)).result
+
+    async def call_record(self, profile: Mapping[str, Any]) -> CallRecord:
+        """Like :meth:`call`, with the request and the raw answer of the last attempt."""
         request = build_request(self.connection, profile)
         policy = self.connection.retry
         attempt = 1
         while True:
-            result, response = await self._attempt(request)
+            record = await self._attempt(request)
+            result, response = record.result, record.response
             if attempt >= policy.attempts or result.failure == "auth":
-                return result
+                return record
             if response is None:
                 retry = result.failure == "transport" and should_retry(
                     None, method=request.method, policy=policy
@@ -318,7 +360,7 @@ class AsyncPostbackClient:
             else:
                 retry = should_retry(response.status, method=request.method, policy=policy)
             if not retry:
-                return result
+                return record
             retry_after = None if response is None else response.headers.get("retry-after")
             await asyncio.sleep(backoff_s(attempt, policy, retry_after, self._rng))
             attempt += 1
@@ -363,6 +405,13 @@ class PostbackClient:
 
     def call(self, profile: Mapping[str, Any]) -> NormalizedResult:
         return self._run(self.async_client.call(profile))
+
+    def call_record(self, profile: Mapping[str, Any]) -> CallRecord:
+        return self._run(self.async_client.call_record(profile))
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine of :attr:`async_client` on this client's loop."""
+        return self._run(coroutine)
 
     def close(self) -> None:
         if self._loop is None:

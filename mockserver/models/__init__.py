@@ -12,6 +12,7 @@ from mockserver.models.connection import (
     load_connection,
 )
 from mockserver.models.faults import BREACHES, FAULT_TYPES, WIRE_FAULTS, Fault, FaultMix, FaultType
+from mockserver.models.findings import CheckStat, Finding, RunReport, Severity
 from mockserver.models.scenario import (
     Case,
     Condition,
@@ -36,16 +37,19 @@ __all__ = [
     "ApiKeyAuth",
     "Auth",
     "Case",
+    "CheckStat",
     "Condition",
     "Connection",
     "Fault",
     "FaultMix",
     "FaultType",
+    "Finding",
     "NoAuth",
     "OAuth2Auth",
     "Redactor",
     "RetryPolicy",
     "RoleResponse",
+    "RunReport",
     "Scenario",
     "Secret",
     "ServerApiKey",
@@ -53,6 +57,7 @@ __all__ = [
     "ServerNoAuth",
     "ServerOAuth2",
     "ServerTokenApi",
+    "Severity",
     "ShapeChoice",
     "Step",
     "TokenApiAuth",

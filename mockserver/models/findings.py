@@ -1,0 +1,104 @@
+"""Findings as values (STYLE: failures are values): what certify and verify-client report,
+with a stable check name, a severity, a dedupe key that survives shrinking, and a
+reproduction with every secret already masked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["CheckStat", "Finding", "RunReport", "Severity"]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    check: str
+    severity: Severity
+    message: str
+    #: Stays the same for one cause while Hypothesis shrinks the input.
+    key: str
+    profile: Mapping[str, Any] | None = None
+    request: Mapping[str, Any] | None = None
+    response: Mapping[str, Any] | None = None
+    reproduce: str | None = None
+    #: Extra, mode-specific: the client's answer and the oracle's (verify-client), ...
+    details: Mapping[str, Any] = field(default_factory=dict)
+    #: The failure did not repeat on replay (flaky partner, transport noise).
+    inconclusive: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "check": self.check,
+            "severity": self.severity,
+            "message": self.message,
+            "request": self.request,
+            "response": self.response,
+            "reproduce": self.reproduce,
+        }
+        if self.profile is not None:
+            out["profile"] = dict(self.profile)
+        if self.details:
+            out["details"] = dict(self.details)
+        if self.inconclusive:
+            out["inconclusive"] = True
+        return out
+
+
+@dataclass(kw_only=True)
+class CheckStat:
+    name: str
+    runs: int = 0
+    errors: int = 0
+    warnings: int = 0
+    applies: bool = True
+
+    @property
+    def status(self) -> str:
+        if not self.applies or self.runs == 0:
+            return "skipped"
+        if self.errors:
+            return "failed"
+        if self.warnings:
+            return "warning"
+        return "passed"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "runs": self.runs}
+
+
+@dataclass(kw_only=True)
+class RunReport:
+    """A whole run; :meth:`to_dict` is the JSON report of SPEC 2.2."""
+
+    tool: str
+    version: str
+    mode: Literal["certify", "verify-client"]
+    target: str
+    seed: int
+    examples: int
+    checks: list[CheckStat]
+    findings: list[Finding]
+    duration_s: float = 0.0
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": self.tool,
+            "version": self.version,
+            "mode": self.mode,
+            "target": self.target,
+            "seed": self.seed,
+            "examples": self.examples,
+            "passed": self.passed,
+            "duration_s": round(self.duration_s, 3),
+            "summary": self.summary,
+            "checks": [c.to_dict() for c in self.checks],
+            "findings": [f.to_dict() for f in self.findings],
+        }
