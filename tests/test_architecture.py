@@ -25,8 +25,8 @@ LAYERS = {
     "certify": 4,
     "verify": 4,
     "reporting": 5,
-    "cli": 5,
-    "pytest_plugin": 5,
+    "cli": 6,
+    "pytest_plugin": 6,
     "__main__": 7,
 }
 
