@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tool:<14} skipped (pip install schemathesis)")
             continue
         rate = statistics.median(rates[tool])
-        sent = statistics.median(requests[tool])
-        print(f"{tool:<14} {rate:>8.0f} examples/s  ({sent:.0f} requests a run)")
+        typical = statistics.median(requests[tool])
+        print(f"{tool:<14} {rate:>8.0f} examples/s  ({typical:.0f} requests a run)")
     if rates["schemathesis"]:
         ratio = statistics.median(rates["certify"]) / statistics.median(rates["schemathesis"])
         print(f"certify / schemathesis: {ratio:.2f}x (target >= 1.0x)")
