@@ -17,6 +17,7 @@ LAYERS = {
     "_resources": 0,
     "_version": 0,
     "_suggest": 0,
+    "_hunt": 3,
     "contract": 1,
     "models": 2,
     "server": 3,

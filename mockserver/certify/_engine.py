@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
-from hypothesis.errors import Flaky
 
+from mockserver._hunt import failure, search
 from mockserver._version import __version__
 from mockserver.certify._checks import (
     CHECKS,
@@ -89,45 +88,6 @@ class _RateLimiter:
             await asyncio.sleep(wait)
 
 
-class _CheckFailed(Exception):
-    """Raised inside the Hypothesis test for one problem; one subclass per dedupe key, so
-    Hypothesis keeps (and shrinks) each cause as a bug of its own."""
-
-    problem: Problem
-    record: CallRecord
-    profile: dict[str, Any]
-
-
-_FAILURE_TYPES: dict[str, type[_CheckFailed]] = {}
-
-
-def _failure(problem: Problem, record: CallRecord, profile: dict[str, Any]) -> _CheckFailed:
-    kind = _FAILURE_TYPES.get(problem.key)
-    if kind is None:
-        kind = _FAILURE_TYPES[problem.key] = type(
-            f"CheckFailed[{problem.key}]", (_CheckFailed,), {}
-        )
-    error = kind(problem.message)
-    error.problem, error.record, error.profile = problem, record, profile
-    return error
-
-
-def _kept(error: BaseException, *, inconclusive: bool = False) -> list[tuple[_CheckFailed, bool]]:
-    """The check failures inside what Hypothesis raised, each marked inconclusive when it
-    came through a :class:`~hypothesis.errors.Flaky` (it did not repeat on replay)."""
-    if isinstance(error, _CheckFailed):
-        return [(error, inconclusive)]
-    if isinstance(error, Flaky):
-        inconclusive = True
-    if isinstance(error, BaseExceptionGroup):
-        return [
-            kept for inner in error.exceptions for kept in _kept(inner, inconclusive=inconclusive)
-        ]
-    if inconclusive and error.__cause__ is not None:
-        return _kept(error.__cause__, inconclusive=True)
-    return []
-
-
 @dataclass
 class _Run:
     client: PostbackClient
@@ -163,7 +123,7 @@ def _generated(run: _Run, progress: Progress | None, deadline: float | None) -> 
     options = run.options
     redactor = run.client.redactor
 
-    def observe(profile: dict[str, Any]) -> None:
+    def observe(profile: dict[str, Any], shrunk: frozenset[str]) -> None:
         if deadline is not None and time.monotonic() > deadline:
             return
         full = {**dict.fromkeys(attributes, "x"), **profile}
@@ -173,7 +133,7 @@ def _generated(run: _Run, progress: Progress | None, deadline: float | None) -> 
             if extra.key not in run.findings:
                 run.record(as_finding(extra, record, full, redactor), record)
         if new:
-            raise _failure(new[0], record, full)
+            raise failure(new[0].key, new[0].message, (new[0], record, full))
 
     def judged(full: dict[str, Any]) -> tuple[list[Problem], CallRecord]:
         record = run.client.call_record(full)
@@ -204,48 +164,22 @@ def _generated(run: _Run, progress: Progress | None, deadline: float | None) -> 
         problems, record = judged(full)
         for problem in problems:
             run.record(as_finding(problem, record, full, redactor), record)
-    # Hypothesis stops generating once it has a failure to shrink, so search in rounds: each
-    # round ignores the causes already shrunk and spends what is left of the example budget.
-    shrunk: set[str] = set()
-    database = DirectoryBasedExampleDatabase(str(options.database)) if options.database else None
-    for round_number in range(len(CHECKS) * 2):
-        remaining = options.examples - (run.done - len(EXPLICIT))
-        if remaining <= 0 or (deadline is not None and time.monotonic() > deadline):
-            break
-        test: Callable[..., None] = given(profiles(attributes=attributes))(observe)
-        test = seed(options.seed + round_number)(test)
-        test = settings(
-            max_examples=remaining,
-            deadline=None,
-            database=database,
-            derandomize=False,
-            suppress_health_check=list(HealthCheck),
-            phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
-            report_multiple_bugs=True,
-            print_blob=False,
-        )(test)
-        try:
-            test()
-        except Exception as error:  # the failures Hypothesis kept, shrunk
-            kept = _kept(error)
-            if not kept:
-                raise
-            for failed, inconclusive in kept:
-                shrunk.add(failed.problem.key)
-                finding = as_finding(
-                    failed.problem,
-                    failed.record,
-                    failed.profile,
-                    redactor,
-                    inconclusive=inconclusive,
-                )
-                if inconclusive:
-                    note = " (did not repeat on replay: inconclusive)"
-                    finding = dataclasses.replace(finding, message=finding.message + note)
-                run.findings.pop(finding.key, None)  # the shrunk example replaces the first seen
-                run.record(finding, failed.record)
-        else:
-            break
+    found = search(
+        profiles(attributes=attributes),
+        observe,
+        budget_left=lambda: options.examples - (run.done - len(EXPLICIT)),
+        seed_value=options.seed,
+        database=options.database,
+        deadline=deadline,
+    )
+    for failed, inconclusive in found:
+        problem, record, full = failed.payload
+        finding = as_finding(problem, record, full, redactor, inconclusive=inconclusive)
+        if inconclusive:
+            note = " (did not repeat on replay: inconclusive)"
+            finding = dataclasses.replace(finding, message=finding.message + note)
+        run.findings.pop(finding.key, None)  # the shrunk example replaces the first seen
+        run.record(finding, record)
 
 
 async def _probe_auth(run: _Run, client: AsyncPostbackClient) -> None:
