@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Mock partner server and contract-test kit for the Postback API.",
     )
     parser.add_argument("--version", action="version", version=f"{_PROG} {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="subcommand", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
     serve = commands.add_parser(
@@ -135,6 +135,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     _report_options(certify)
 
+    verify = commands.add_parser(
+        "verify-client",
+        help="verify a CDP client against every partner behaviour",
+        description="Serve generated partner answers and faults from the mock, send jobs to "
+        "the client under test, and judge both its answers and its requests (exit 0 pass, "
+        "1 findings, 2 usage error).",
+    )
+    adapter = verify.add_mutually_exclusive_group(required=True)
+    adapter.add_argument(
+        "--python", metavar="MODULE:FUNCTION", help="func(job) -> dict, sync or async"
+    )
+    adapter.add_argument(
+        "--command", metavar="CMD", help="a process speaking JSON Lines (SPEC 2.1)"
+    )
+    verify.add_argument("--examples", type=int, default=200, help="jobs (default 200)")
+    verify.add_argument("--seed", type=int, default=None, help="repeat a run exactly")
+    verify.add_argument(
+        "--job-timeout", type=float, default=10.0, help="seconds per job (default 10)"
+    )
+    verify.add_argument(
+        "--no-example-db", action="store_true", help="do not replay earlier failures first"
+    )
+    _report_options(verify)
+
     check = commands.add_parser(
         "check-response",
         help="validate one response body",
@@ -225,6 +249,53 @@ def _certify(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
             ),
         )
     print_summary(report, stdout, local_curls=local_curls)
+    _write_reports(args, report)
+    return 0 if report.passed else 1
+
+
+def _verify_client(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
+    import random
+
+    from mockserver.reporting import LiveProgress, print_summary
+    from mockserver.verify import (
+        CommandAdapter,
+        PythonAdapter,
+        VerifyOptions,
+        load_callable,
+        verify,
+    )
+
+    if args.examples < 1:
+        raise _UsageError(
+            f"{_PROG} verify-client: --examples must be at least 1, got {args.examples}"
+        )
+    if args.report is not None and args.report.suffix.lower() not in {
+        ".md",
+        ".markdown",
+        ".html",
+        ".htm",
+    }:
+        raise _UsageError(
+            f"{_PROG} verify-client: --report takes a .md or .html file, got {str(args.report)!r}"
+        )
+    seed = args.seed if args.seed is not None else random.randrange(2**31)
+    adapter: Any = (
+        PythonAdapter(load_callable(args.python)) if args.python else CommandAdapter(args.command)
+    )
+    target = f"python {args.python}" if args.python else f"command {args.command}"
+    options = VerifyOptions(
+        examples=args.examples,
+        seed=seed,
+        job_timeout_s=args.job_timeout,
+        database=None if args.no_example_db else VerifyOptions().database,
+    )
+    print(f"verify-client {target} with seed {seed}", file=stderr, flush=True)
+    try:
+        with LiveProgress(stderr, "verify-client") as live:
+            report = verify(adapter, options, target=target, progress=live.update)
+    finally:
+        adapter.close()
+    print_summary(report, stdout)
     _write_reports(args, report)
     return 0 if report.passed else 1
 
@@ -365,12 +436,14 @@ def run(
     try:
         with contextlib.redirect_stdout(out):
             args = _parser().parse_args(argv)
-        if args.command == "serve":
+        if args.subcommand == "serve":
             return _serve(args, err)
-        if args.command == "call":
+        if args.subcommand == "call":
             return _call(args, out, err)
-        if args.command == "certify":
+        if args.subcommand == "certify":
             return _certify(args, out, err)
+        if args.subcommand == "verify-client":
+            return _verify_client(args, out, err)
         return _check_response(args, out, stdin)
     except SystemExit as exc:  # --help and --version
         return exc.code if isinstance(exc.code, int) else 0

@@ -1,10 +1,12 @@
 """The mock partner: a Starlette app serving a scenario, and ways to run it on uvicorn."""
 
 from mockserver.server._app import ADMIN_PREFIX, create_app
+from mockserver.server._faults import breach_body
 from mockserver.server._http import Refusal
 from mockserver.server._journal import DEFAULT_JOURNAL_SIZE, Journal
 from mockserver.server._partner import ERROR_CODES, MockPartner
 from mockserver.server._serve import ServerThread, serve
+from mockserver.server._tokens import TokenSigner
 
 __all__ = [
     "ADMIN_PREFIX",
@@ -14,6 +16,8 @@ __all__ = [
     "MockPartner",
     "Refusal",
     "ServerThread",
+    "TokenSigner",
+    "breach_body",
     "create_app",
     "serve",
 ]

@@ -1,0 +1,19 @@
+"""The reference client as a verify-client adapter:
+``--python mockserver.verify.reference:handle``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.client import AsyncPostbackClient
+from mockserver.models import Connection
+
+__all__ = ["handle"]
+
+
+async def handle(job: dict[str, Any]) -> dict[str, Any]:
+    """One job of SPEC 2.1 through :class:`~mockserver.client.AsyncPostbackClient`."""
+    connection = Connection.from_dict(job["connection"], source=f"job {job['id']}", environ={})
+    async with AsyncPostbackClient(connection) as client:
+        result = await client.call(job["profile"])
+    return {"id": job["id"], **result.to_dict()}
