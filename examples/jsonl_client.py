@@ -143,10 +143,13 @@ def exchange(
             path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
+            answer = {k.lower(): v for k, v in response.getheaders()}
             raw = response.read(CAP + 1)
             if len(raw) > CAP:
                 raise Failure("invalid_body", "the response is over 1 MiB")
-            answer = {k.lower(): v for k, v in response.getheaders()}
+            declared = answer.get("content-length", "")
+            if declared.isdigit() and len(raw) < int(declared):  # read(n) returns short reads
+                raise Failure("transport", f"body cut short: {len(raw)} of {declared} bytes")
         except (OSError, http.client.HTTPException) as exc:
             raise Failure("transport", f"{type(exc).__name__}: {exc}") from None
         finally:

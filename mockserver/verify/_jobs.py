@@ -4,6 +4,7 @@ SPEC allows for it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -14,7 +15,15 @@ from mockserver.contract import ALL_SHAPES, NormalizedResult, failure_result, in
 from mockserver.server import breach_body
 from mockserver.strategies import emails, error_codes, json_values, messages, phones
 
-__all__ = ["DEMO", "JobSpec", "allowed_outcomes", "connection_for", "jobs", "scenario_for"]
+__all__ = [
+    "DEMO",
+    "JobSpec",
+    "allowed_outcomes",
+    "connection_for",
+    "explicit_jobs",
+    "jobs",
+    "scenario_for",
+]
 
 #: Credentials of the mock partner during verification (not secret: a local mock).
 DEMO: Final = {
@@ -143,6 +152,13 @@ def jobs(draw: st.DrawFn) -> JobSpec:
     kind, status, body, breach, fault = draw(_answers())
     if auth in {"token_api", "oauth2"} and draw(st.integers(0, 5)) == 0:
         kind, status, body = "revoke", 200, None
+    if (
+        method == "POST"
+        and fault.get("type") == "redirect"
+        and fault.get("status") in {301, 302, 303}
+    ):
+        # A 301-303 turns a POST into a GET (RFC 9110 15.4); only 307/308 keep the call.
+        fault = {**fault, "status": 307}
     return JobSpec(
         auth=auth,
         method=method,
@@ -292,3 +308,30 @@ def allowed_outcomes(spec: JobSpec) -> list[NormalizedResult]:
     if kind == "redirect" and fault.get("to") == "cross_origin":
         return [failure_result("http_status")]
     return [ok, failure_result("http_status")]  # a same-origin redirect, followed or not
+
+
+_SEED_PROFILE: Final = {"phone": "0359677657", "email": "dee+vip@bytetech.io"}
+
+
+def explicit_jobs() -> list[JobSpec]:
+    """Jobs every run sends first, so each auth type, method, key shape family, contract
+    breach and fault is tried at least once whatever the budget."""
+    base = JobSpec(
+        auth="api_key", method="GET", profile=dict(_SEED_PROFILE), key_header="X-Partner-Sig"
+    )
+    ok = {"success": True, "errorCode": 0, "message": "ok", "data": {"code": "E094"}}
+    found: list[JobSpec] = []
+    auths: tuple[Any, ...] = ("none", "api_key", "token_api", "oauth2")
+    for auth in auths:
+        for method in ("GET", "POST"):
+            found.append(dataclasses.replace(base, auth=auth, method=method, kind="body", body=ok))
+    for shape in (ALL_SHAPES[0], ALL_SHAPES[-1], ALL_SHAPES[len(ALL_SHAPES) // 2]):
+        body = shape.render(success=True, error_code=0, message="ok", data={"code": "E094"})
+        found.append(dataclasses.replace(base, kind="body", body=body))
+    refusal = {"isSuccess": False, "responseCode": "-102", "msg": "Missing value", "body": None}
+    found.append(dataclasses.replace(base, kind="body", status=422, body=refusal))
+    found += [dataclasses.replace(base, kind="breach", breach=b) for b in _BREACHES]
+    found += [dataclasses.replace(base, kind="fault", fault=dict(f)) for f in _FAULTS]
+    for auth in auths[2:]:
+        found.append(dataclasses.replace(base, auth=auth, expires=True, kind="revoke"))
+    return found

@@ -1,0 +1,157 @@
+"""verify-client: correct clients pass through both adapters, each broken client is caught
+under the right check with a shrunk, readable finding."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from mockserver.cli import run
+from mockserver.verify import CHECKS, CommandAdapter, PythonAdapter, VerifyOptions, verify
+from mockserver.verify.reference import handle
+from tests.conftest import ROOT
+
+BUGGY = f"{sys.executable} {ROOT / 'tests' / 'clients' / 'buggy.py'}"
+OPTIONS = VerifyOptions(examples=200, seed=11, job_timeout_s=3, database=None)
+# Fewer jobs for the broken clients: every run starts with explicit jobs covering each auth
+# type, breach and fault, so a bug is caught well within the default 200 (and a hanging
+# client costs its timeout on every job it hangs on).
+BROKEN = VerifyOptions(examples=100, seed=11, job_timeout_s=1.5, database=None)
+
+
+def test_the_reference_client_passes_through_the_python_adapter() -> None:
+    adapter = PythonAdapter(handle)
+    try:
+        report = verify(adapter, OPTIONS)
+    finally:
+        adapter.close()
+    assert report.findings == []
+    assert report.examples >= 200
+    assert [c.name for c in report.checks] == list(CHECKS)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        f"{sys.executable} -m mockserver.verify.reference",
+        f"{sys.executable} {ROOT / 'examples' / 'jsonl_client.py'}",
+    ],
+    ids=["reference", "example"],
+)
+def test_correct_clients_pass_through_the_command_adapter(command: str) -> None:
+    adapter = CommandAdapter(command)
+    try:
+        report = verify(adapter, OPTIONS)
+    finally:
+        adapter.close()
+    assert report.findings == [], [f.message for f in report.findings]
+
+
+@pytest.mark.parametrize(
+    ("bug", "check"),
+    [
+        ("ignores_issuccess", "normalization"),
+        ("ignores_body_key", "normalization"),
+        ("drops_errorcode_zero", "normalization"),
+        ("accepts_true_string", "invalid_response"),
+        ("success_on_500", "fault_handling"),
+        ("wrong_header", "request_contract"),
+        ("no_plus_encoding", "request_contract"),
+        ("never_refresh", "auth_flow"),
+        ("crashes_on_post", "adapter"),
+        ("prints_garbage", "adapter"),
+        ("hangs_once", "adapter"),
+    ],
+)
+def test_each_broken_client_is_caught_under_its_check(bug: str, check: str) -> None:
+    adapter = CommandAdapter(f"{BUGGY} {bug}")
+    try:
+        report = verify(adapter, BROKEN)
+    finally:
+        adapter.close()
+    checks = {f.check for f in report.findings}
+    assert check in checks, [f.message for f in report.findings]
+    assert not report.passed
+    finding = next(f for f in report.findings if f.check == check)
+    assert finding.message
+    assert finding.profile is not None
+    if bug == "no_plus_encoding":
+        assert "+" in finding.profile["email"] + finding.profile["phone"]
+        assert "arrived as" in finding.message
+
+
+def test_the_command_line_writes_the_shared_reports(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(
+        [
+            "verify-client",
+            "--command",
+            f"{BUGGY} drops_errorcode_zero",
+            "--examples",
+            "60",
+            "--seed",
+            "2",
+            "--no-example-db",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--junit-xml",
+            str(tmp_path / "r.xml"),
+            "--report",
+            str(tmp_path / "r.md"),
+        ],
+        stdout=out,
+        stderr=err,
+    )
+    assert code == 1
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["mode"], report["passed"], report["seed"]) == ("verify-client", False, 2)
+    [finding] = [f for f in report["findings"] if f["check"] == "normalization"]
+    assert finding["details"]["client answered"]["errorCode"] is None
+    assert any(a["errorCode"] == 0 for a in finding["details"]["oracle allows"])
+    assert "<testcase" in (tmp_path / "r.xml").read_text()
+    assert (tmp_path / "r.md").read_text().startswith("# postback-kit client verification: FAILED")
+    assert "normalization" in out.getvalue()
+
+
+def test_the_python_adapter_imports_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "my_client.py").write_text(
+        "from mockserver.verify.reference import handle as reference\n"
+        "def handle(job):\n"
+        "    import asyncio\n"
+        "    return asyncio.run(reference(job))\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    code = run(
+        ["verify-client", "--python", "my_client:handle", "--examples", "20", "--no-example-db"],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert code == 0, out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--python", "nope"], "--python takes MODULE:FUNCTION"),
+        (["--python", "no_such_module:f"], "cannot import 'no_such_module'"),
+        (["--command", "/no/such/binary"], "cannot start"),
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], message: str) -> None:
+    err = io.StringIO()
+    assert (
+        run(
+            ["verify-client", *argv, "--examples", "1", "--no-example-db"],
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+        == 2
+    )
+    assert message in err.getvalue()
