@@ -9,6 +9,7 @@ busy one, opening a new shard only when every shard is full.
 
 from __future__ import annotations
 
+import functools
 import ssl
 from typing import Final
 
@@ -18,6 +19,13 @@ __all__ = ["ShardedPool"]
 
 #: Connections per shard.
 PER_SHARD: Final = 2
+
+
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's roots), built once per process: loading the
+    roots costs milliseconds, which a client made per call would pay every time."""
+    return httpx.create_ssl_context()
 
 
 class _Shard:
@@ -39,7 +47,7 @@ class ShardedPool:
 
     def _new_shard(self) -> _Shard:
         if self._ssl is None:
-            self._ssl = httpx.create_ssl_context()
+            self._ssl = _default_ssl_context()
         limits = httpx.Limits(max_connections=PER_SHARD, max_keepalive_connections=PER_SHARD)
         shard = _Shard(httpx.AsyncClient(timeout=self._timeout, limits=limits, verify=self._ssl))
         self._shards.append(shard)
