@@ -21,6 +21,7 @@ from mockserver.errors import PostbackKitError
 __all__ = ["main", "run"]
 
 _PROG = "postback-kit"
+_REPORT_SUFFIXES = frozenset({".md", ".markdown", ".html", ".htm"})
 
 
 class _UsageError(Exception):
@@ -181,6 +182,13 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_report_name(args: argparse.Namespace, command: str) -> None:
+    if args.report is not None and args.report.suffix.lower() not in _REPORT_SUFFIXES:
+        raise _UsageError(
+            f"{_PROG} {command}: --report takes a .md or .html file, got {str(args.report)!r}"
+        )
+
+
 def _write_reports(args: argparse.Namespace, report: Any) -> None:
     from mockserver.reporting import write_document, write_json, write_junit
 
@@ -209,15 +217,7 @@ def _certify(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
         raise _UsageError(
             f"{_PROG} certify: --max-rps must be 0 (no limit) or more, got {args.max_rps}"
         )
-    if args.report is not None and args.report.suffix.lower() not in {
-        ".md",
-        ".markdown",
-        ".html",
-        ".htm",
-    }:
-        raise _UsageError(
-            f"{_PROG} certify: --report takes a .md or .html file, got {str(args.report)!r}"
-        )
+    _check_report_name(args, "certify")
     connection = load_connection(args.connection)
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     options = CertifyOptions(
@@ -269,15 +269,7 @@ def _verify_client(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
         raise _UsageError(
             f"{_PROG} verify-client: --examples must be at least 1, got {args.examples}"
         )
-    if args.report is not None and args.report.suffix.lower() not in {
-        ".md",
-        ".markdown",
-        ".html",
-        ".htm",
-    }:
-        raise _UsageError(
-            f"{_PROG} verify-client: --report takes a .md or .html file, got {str(args.report)!r}"
-        )
+    _check_report_name(args, "verify-client")
     seed = args.seed if args.seed is not None else random.randrange(2**31)
     adapter: Any = (
         PythonAdapter(load_callable(args.python)) if args.python else CommandAdapter(args.command)

@@ -45,16 +45,7 @@ ROLE_CHECKS: Final = {
 }
 
 #: The checks every answer to a generated profile is judged by.
-PER_ANSWER: Final = (
-    "transport",
-    "status_code",
-    "content_type",
-    "json_body",
-    "success_key",
-    "error_code_key",
-    "message_key",
-    "data_key",
-)
+PER_ANSWER: Final = CHECKS[: CHECKS.index("data_key") + 1]
 
 _BODY_SHOWN: Final = 2000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 __all__ = ["BREACHES", "FAULT_TYPES", "WIRE_FAULTS", "Fault", "FaultMix", "FaultType"]
 
@@ -24,21 +24,7 @@ FaultType = Literal[
     "contract",
 ]
 
-FAULT_TYPES: Final[tuple[FaultType, ...]] = (
-    "delay",
-    "hang",
-    "reset",
-    "empty_reply",
-    "malformed_json",
-    "truncate",
-    "content_type",
-    "html_error",
-    "status",
-    "rate_limit",
-    "oversized",
-    "redirect",
-    "contract",
-)
+FAULT_TYPES: Final[tuple[FaultType, ...]] = get_args(FaultType)
 
 #: Faults that happen on the TCP connection itself, below HTTP.
 WIRE_FAULTS: Final = frozenset({"reset", "empty_reply", "truncate"})

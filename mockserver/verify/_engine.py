@@ -366,7 +366,7 @@ def verify(
                 findings[finding.key] = finding
             stats[finding.check].errors += 1
 
-        def test(spec: JobSpec, shrunk: frozenset[str]) -> None:
+        def judged(spec: JobSpec) -> _Outcome:
             nonlocal done
             outcome = run_job(spec)
             done += 1
@@ -374,6 +374,10 @@ def verify(
                 stats[name].runs += name != "auth_flow" or spec.auth in {"token_api", "oauth2"}
             if progress is not None:
                 progress([p.check for p in outcome.problems], done, options.examples)
+            return outcome
+
+        def test(spec: JobSpec, shrunk: frozenset[str]) -> None:
+            outcome = judged(spec)
             # A client that hangs is reported, not shrunk: every try would cost a timeout.
             new = [
                 p for p in outcome.problems if p.key not in shrunk and p.key != "adapter:timeout"
@@ -387,12 +391,7 @@ def verify(
         for spec in explicit_jobs():
             if done >= options.examples:
                 break
-            outcome = run_job(spec)
-            done += 1
-            for name in CHECKS:
-                stats[name].runs += name != "auth_flow" or spec.auth in {"token_api", "oauth2"}
-            if progress is not None:
-                progress([p.check for p in outcome.problems], done, options.examples)
+            outcome = judged(spec)
             for problem in outcome.problems:
                 if problem.key not in findings:
                     record(to_finding(problem, outcome))

@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 from hypothesis import strategies as st
 
 from mockserver.contract import ALL_SHAPES, NormalizedResult, failure_result, interpret_response
+from mockserver.models import BREACHES
 from mockserver.server import breach_body
 from mockserver.strategies import emails, error_codes, json_values, messages, phones
 
@@ -89,24 +90,6 @@ _FAULTS: Final = (
     {"type": "hang", "seconds": 1.5},
 )
 
-_BREACHES: Final = (
-    "success_string",
-    "success_number",
-    "success_missing",
-    "success_ambiguous",
-    "data_missing",
-    "data_ambiguous",
-    "data_null_on_success",
-    "data_not_object",
-    "error_code_wrong_type",
-    "error_code_ambiguous",
-    "message_wrong_type",
-    "message_ambiguous",
-    "top_level_array",
-    "duplicate_keys",
-    "nan",
-)
-
 
 @st.composite
 def _answers(draw: st.DrawFn) -> tuple[AnswerKind, int, Any, str, dict[str, Any]]:
@@ -139,7 +122,7 @@ def _answers(draw: st.DrawFn) -> tuple[AnswerKind, int, Any, str, dict[str, Any]
         status = 200 if kind == "body" else draw(st.sampled_from([400, 401, 404, 414, 422]))
         return "body", status, body, "", {}
     if kind == "breach":
-        return "breach", 200, None, draw(st.sampled_from(_BREACHES)), {}
+        return "breach", 200, None, draw(st.sampled_from(BREACHES)), {}
     return "fault", 200, None, "", dict(draw(st.sampled_from(_FAULTS)))
 
 
@@ -330,7 +313,7 @@ def explicit_jobs() -> list[JobSpec]:
         found.append(dataclasses.replace(base, kind="body", body=body))
     refusal = {"isSuccess": False, "responseCode": "-102", "msg": "Missing value", "body": None}
     found.append(dataclasses.replace(base, kind="body", status=422, body=refusal))
-    found += [dataclasses.replace(base, kind="breach", breach=b) for b in _BREACHES]
+    found += [dataclasses.replace(base, kind="breach", breach=b) for b in BREACHES]
     found += [dataclasses.replace(base, kind="fault", fault=dict(f)) for f in _FAULTS]
     for auth in auths[2:]:
         found.append(dataclasses.replace(base, auth=auth, expires=True, kind="revoke"))
