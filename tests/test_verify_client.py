@@ -20,7 +20,7 @@ OPTIONS = VerifyOptions(examples=200, seed=11, job_timeout_s=3, database=None)
 # Fewer jobs for the broken clients: every run starts with explicit jobs covering each auth
 # type, breach and fault, so a bug is caught well within the default 200 (and a hanging
 # client costs its timeout on every job it hangs on).
-BROKEN = VerifyOptions(examples=100, seed=11, job_timeout_s=1.5, database=None)
+BROKEN = VerifyOptions(examples=60, seed=11, job_timeout_s=1.5, database=None)
 
 
 def test_the_reference_client_passes_through_the_python_adapter() -> None:
@@ -62,6 +62,7 @@ def test_correct_clients_pass_through_the_command_adapter(command: str) -> None:
         ("wrong_header", "request_contract"),
         ("no_plus_encoding", "request_contract"),
         ("never_refresh", "auth_flow"),
+        ("ignores_expiry", "auth_flow"),
         ("crashes_on_post", "adapter"),
         ("prints_garbage", "adapter"),
         ("hangs_once", "adapter"),

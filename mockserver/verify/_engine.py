@@ -23,6 +23,7 @@ from mockserver.server import ServerThread, TokenSigner, create_app
 from mockserver.verify._adapters import Adapter, AdapterError
 from mockserver.verify._jobs import (
     DEMO,
+    EXPIRE_WAIT_S,
     JobSpec,
     allowed_outcomes,
     connection_for,
@@ -128,8 +129,8 @@ def _answer_problems(outcome: _Outcome) -> list[_Problem]:
         ]
     if any(_matches(answer, e) for e in outcome.expected):
         return []
-    if spec.kind == "revoke":
-        check, cause = "auth_flow", "no refresh after a 401"
+    if spec.kind in {"revoke", "expire"}:
+        check, cause = "auth_flow", f"no answer after a {spec.kind}d token"
     elif spec.kind == "fault":
         check, cause = (
             "fault_handling",
@@ -220,7 +221,7 @@ def _request_problems(outcome: _Outcome, base_host: str) -> list[_Problem]:
             )
             break
     refusal = first.get("refusal")
-    if refusal is not None and refusal["status"] == 401:
+    if refusal is not None and refusal["status"] == 401 and refusal["code"] != "TokenExpired":
         problems.append(
             _Problem(
                 "request_contract",
@@ -284,6 +285,10 @@ def _auth_problems(outcome: _Outcome) -> list[_Problem]:
                     f"token refused {entry['refusal']['code']}",
                 )
             )
+    expired = [e for e in data_calls if (e.get("refusal") or {}).get("code") == "TokenExpired"]
+    if spec.kind == "expire" and expired:
+        message = "the client sent a token past the lifetime the token endpoint gave it"
+        problems.append(_Problem("auth_flow", message, "expired token sent"))
     refused = [e for e in data_calls if e["status"] == 401]
     refreshed = refused and any(t["id"] > refused[0]["id"] for t in token_calls)
     if spec.kind == "revoke" and len(refused) == 1 and not refreshed:
@@ -322,6 +327,13 @@ def verify(
             }
             outcome = _Outcome(spec, job, None, allowed_outcomes(spec), [])
             try:
+                if spec.kind == "expire":
+                    # The client learns the token lives 1 s; the next call comes after it
+                    # expired, with the same connection: it must fetch a new token first.
+                    adapter.handle(job, options.job_timeout_s)
+                    time.sleep(EXPIRE_WAIT_S)
+                    job = {**job, "id": next(counter)}
+                    outcome.job = job
                 outcome.answer = adapter.handle(job, options.job_timeout_s)
             except AdapterError as exc:
                 outcome.problems.append(_Problem("adapter", str(exc), exc.kind))
@@ -441,4 +453,6 @@ def _describe(spec: JobSpec) -> Any:
         return {"contract breach": spec.breach}
     if spec.kind == "revoke":
         return "401 TokenExpired on the first data call, then the answer"
+    if spec.kind == "expire":
+        return "tokens that live 1 s; a second call 1.25 s after the first"
     return {"fault (first data call)": spec.fault}

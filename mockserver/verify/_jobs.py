@@ -18,6 +18,7 @@ from mockserver.strategies import emails, error_codes, json_values, messages, ph
 
 __all__ = [
     "DEMO",
+    "EXPIRE_WAIT_S",
     "JobSpec",
     "allowed_outcomes",
     "connection_for",
@@ -38,7 +39,11 @@ DEMO: Final = {
 #: The client's timeout during verification; a hang outlasts it.
 TIMEOUT_S: Final = 0.5
 
-AnswerKind = Literal["body", "breach", "fault", "revoke"]
+AnswerKind = Literal["body", "breach", "fault", "revoke", "expire"]
+
+#: An "expire" job: the token lives this long, and the second call comes this much later.
+SHORT_LIFETIME_S: Final = 1.0
+EXPIRE_WAIT_S: Final = 1.25
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +180,8 @@ def _answer_case(spec: JobSpec) -> dict[str, Any]:
         )
     elif spec.kind == "fault":
         case.update(body=_OK_BODY, sequence=[{"fault": spec.fault}, {}])
+    elif spec.kind == "expire":
+        case.update(body=_OK_BODY)
     else:  # revoke: the first data call is refused as if the token had expired
         refused = {
             "success": False,
@@ -186,6 +193,12 @@ def _answer_case(spec: JobSpec) -> dict[str, Any]:
     return case
 
 
+def _who(spec: JobSpec, name: str) -> str:
+    """A credential of the job: an "expire" job has its own user and client, so no token a
+    client cached in an earlier job can stand in for the short-lived one."""
+    return f"{DEMO[name]}-expire" if spec.kind == "expire" else DEMO[name]
+
+
 def scenario_for(spec: JobSpec) -> dict[str, Any]:
     """The mock partner's scenario for a job."""
     auth: dict[str, Any] = {"type": "none"}
@@ -195,11 +208,13 @@ def scenario_for(spec: JobSpec) -> dict[str, Any]:
         auth = {
             "type": "token_api",
             "token_path": "/auth/token",
-            "credentials": {"body": {"username": DEMO["username"], "password": DEMO["password"]}},
+            "credentials": {
+                "body": {"username": _who(spec, "username"), "password": DEMO["password"]}
+            },
             "token_field": spec.token_field,
             "expires_field": "data.expiredAfter" if spec.expires else None,
             "response": {"success": True, "statusCode": 200},
-            "lifetime_s": 60,
+            "lifetime_s": SHORT_LIFETIME_S if spec.kind == "expire" else 60,
             "header": spec.token_header,
             "prefix": spec.token_prefix,
         }
@@ -207,10 +222,10 @@ def scenario_for(spec: JobSpec) -> dict[str, Any]:
         auth = {
             "type": "oauth2",
             "token_path": "/oauth/token",
-            "client_id": DEMO["client_id"],
+            "client_id": _who(spec, "client_id"),
             "client_secret": DEMO["client_secret"],
             "client_auth": [spec.client_auth],
-            "lifetime_s": 60,
+            "lifetime_s": SHORT_LIFETIME_S if spec.kind == "expire" else 60,
         }
     return {
         "name": "verify",
@@ -232,7 +247,7 @@ def connection_for(spec: JobSpec, base_url: str) -> dict[str, Any]:
             "type": "token_api",
             "url": f"{base_url}/auth/token",
             "method": "POST",
-            "body": {"username": DEMO["username"], "password": DEMO["password"]},
+            "body": {"username": _who(spec, "username"), "password": DEMO["password"]},
             "token_field": spec.token_field,
             "token_prefix": spec.token_prefix,
             "header": spec.token_header,
@@ -243,7 +258,7 @@ def connection_for(spec: JobSpec, base_url: str) -> dict[str, Any]:
         auth = {
             "type": "oauth2",
             "token_url": f"{base_url}/oauth/token",
-            "client_id": DEMO["client_id"],
+            "client_id": _who(spec, "client_id"),
             "client_secret": DEMO["client_secret"],
             "client_auth": spec.client_auth,
         }
@@ -271,7 +286,7 @@ def allowed_outcomes(spec: JobSpec) -> list[NormalizedResult]:
         return [_interpret(spec.status, json.dumps(spec.body, ensure_ascii=False).encode())]
     if spec.kind == "breach":
         return [_interpret(200, breach_body(spec.breach, _OK_BODY))]
-    if spec.kind == "revoke":
+    if spec.kind in {"revoke", "expire"}:
         return [ok]
     fault = spec.fault
     kind = fault["type"]
@@ -317,4 +332,5 @@ def explicit_jobs() -> list[JobSpec]:
     found += [dataclasses.replace(base, kind="fault", fault=dict(f)) for f in _FAULTS]
     for auth in auths[2:]:
         found.append(dataclasses.replace(base, auth=auth, expires=True, kind="revoke"))
+        found.append(dataclasses.replace(base, auth=auth, expires=True, kind="expire"))
     return found

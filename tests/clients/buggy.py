@@ -67,6 +67,16 @@ elif BUG == "no_plus_encoding":
     )
 elif BUG == "never_refresh":
     client.token_header = lambda auth, timeout, fresh: token_header(auth, timeout, False)
+elif BUG == "ignores_expiry":
+
+    def forever(auth: dict[str, Any], timeout: float, fresh: bool) -> Any:
+        name, value = token_header(auth, timeout, fresh)
+        key = json.dumps(auth, sort_keys=True)
+        if key in client.TOKENS:
+            client.TOKENS[key] = (value, float("inf"))
+        return name, value
+
+    client.token_header = forever
 elif BUG == "crashes_on_post":
 
     def crash(job: dict[str, Any]) -> Any:
