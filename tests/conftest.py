@@ -14,6 +14,8 @@ from hypothesis import HealthCheck, settings
 from mockserver.models import Scenario, load_scenario
 from mockserver.server import ServerThread, create_app
 
+pytest_plugins = ["pytester"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
