@@ -19,12 +19,15 @@ from typing import Any, Final
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from mockserver.contract import ALL_SHAPES, KEY_ROLE, Shape
+from mockserver.contract import ALL_SHAPES, KEY_ROLE, ROLE_KEYS, Shape
 
 __all__ = [
     "MAX_VALUE_LENGTH",
+    "connections",
     "emails",
     "error_codes",
+    "faults",
+    "invalid_response_bodies",
     "is_unusual",
     "json_values",
     "messages",
@@ -221,3 +224,160 @@ def profiles(
     return st.fixed_dictionaries(
         {"phone": phones(unusual=unusual), "email": emails(unusual=unusual), **extra}
     )
+
+
+_WRONG: Final[Mapping[str, st.SearchStrategy[Any]]] = {
+    "success": st.one_of(
+        st.sampled_from(["true", "false", 1, 0, None]), st.lists(st.booleans(), max_size=1)
+    ),
+    "error_code": st.one_of(
+        st.booleans(), st.sampled_from([1.5, -0.25]), st.lists(st.integers(), max_size=1)
+    ),
+    "message": st.one_of(st.booleans(), st.integers(), st.lists(st.text(max_size=3), max_size=1)),
+    "data": st.one_of(st.text(max_size=5), st.integers(), st.lists(st.integers(), max_size=2)),
+}
+
+
+@st.composite
+def _invalid(draw: st.DrawFn) -> Any:
+    body = dict(draw(response_bodies()))
+    keys = {KEY_ROLE[k]: k for k in body if k in KEY_ROLE}
+    how = draw(st.sampled_from(["wrong_type", "ambiguous", "missing", "null_data", "not_object"]))
+    if how == "not_object":
+        return draw(
+            st.one_of(
+                st.lists(json_values(max_leaves=3), max_size=3),
+                st.text(max_size=5),
+                st.integers(),
+                st.none(),
+            )
+        )
+    if how == "missing":
+        del body[keys[draw(st.sampled_from(["success", "data"]))]]
+    elif how == "null_data":
+        body[keys["success"]] = True
+        body[keys["data"]] = None
+    elif how == "ambiguous":
+        role = draw(st.sampled_from(sorted(ROLE_KEYS)))
+        present = keys.get(role)
+        first = present or ROLE_KEYS[role][0]
+        body.setdefault(first, None)
+        body[draw(st.sampled_from([k for k in ROLE_KEYS[role] if k != first]))] = body[first]
+    else:
+        role = draw(st.sampled_from(sorted(keys)))
+        body[keys[role]] = draw(_WRONG[role])
+    return body
+
+
+def invalid_response_bodies() -> st.SearchStrategy[Any]:
+    """Parsed bodies that break SPEC 1.2 in one way each: a wrong type, two keys of one role,
+    a missing required role, data null with success true, or not an object at all. (Raw-JSON
+    breaches - duplicate keys, NaN, deep nesting - are bytes, not values: the mock's
+    ``contract`` faults send those.)"""
+    return _invalid()
+
+
+_HEADER = st.sampled_from(["token-key", "X-Partner-Sig", "x-api-key", "Authorization"])
+
+
+def connections(
+    *, auth: str | None = None, endpoint: str = "http://127.0.0.1:8080/voucher"
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Connection dicts (SPEC 1.1, valid per contracts/connection.schema.json) for
+    ``endpoint``: ``auth`` one of none, api_key, token_api, oauth2 (any when None), GET or
+    POST, fixed headers and custom params."""
+    kinds = ("none", "api_key", "token_api", "oauth2")
+    if auth is not None and auth not in kinds:
+        raise InvalidArgument(f"auth must be one of {kinds} or None, got {auth!r}")
+    base = endpoint.rsplit("/", 1)[0]
+
+    def auth_for(kind: str) -> st.SearchStrategy[dict[str, Any]]:
+        if kind == "api_key":
+            return st.builds(
+                lambda h, v: {"type": "api_key", "header": h, "value": v}, _HEADER, _LOCAL
+            )
+        if kind == "token_api":
+            return st.builds(
+                lambda prefix, field: {
+                    "type": "token_api",
+                    "url": f"{base}/auth/token",
+                    "body": {"username": "cdp", "apiKey": "demo-key"},
+                    "token_field": field,
+                    "token_prefix": prefix,
+                },
+                st.sampled_from(["Bearer", "Token", ""]),
+                st.sampled_from(["data.accessToken", "token", "result.auth.token"]),
+            )
+        if kind == "oauth2":
+            return st.builds(
+                lambda how: {
+                    "type": "oauth2",
+                    "token_url": f"{base}/oauth/token",
+                    "client_id": "demo-client",
+                    "client_secret": "demo-secret",
+                    "client_auth": how,
+                },
+                st.sampled_from(["basic", "body"]),
+            )
+        return st.just({"type": "none"})
+
+    chosen = st.just(auth) if auth is not None else st.sampled_from(kinds)
+
+    @st.composite
+    def build(draw: st.DrawFn) -> dict[str, Any]:
+        method = draw(st.sampled_from(["GET", "POST"]))
+        connection: dict[str, Any] = {
+            "endpoint": endpoint,
+            "method": method,
+            "auth": draw(chosen.flatmap(auth_for)),
+            "headers": draw(
+                st.dictionaries(st.sampled_from(["header-01", "x-tenant"]), _LOCAL, max_size=2)
+            ),
+            "params": {
+                "phone": "{{phone}}",
+                "email": "{{email}}",
+                **draw(st.dictionaries(_LOCAL.map(lambda n: f"p{n}"), _LOCAL, max_size=2)),
+            },
+        }
+        if method == "POST":
+            connection["payload"] = {
+                "phone": "{{phone}}",
+                "email": "{{email}}",
+                "param01": "00000001",
+            }
+        return connection
+
+    return build()
+
+
+_FAULT_STRATEGIES: Final = st.one_of(
+    st.builds(lambda s: {"type": "delay", "seconds": s}, st.sampled_from([0.01, 0.05])),
+    st.just({"type": "hang", "seconds": 30}),
+    st.sampled_from([{"type": t} for t in ("reset", "empty_reply", "malformed_json")]),
+    st.builds(
+        lambda m: {"type": "truncate", "mode": m}, st.sampled_from(["content_length", "chunked"])
+    ),
+    st.builds(
+        lambda c: {"type": "content_type", "content_type": c},
+        st.sampled_from(["text/plain", "text/html"]),
+    ),
+    st.builds(lambda s: {"type": "html_error", "status": s}, st.sampled_from([200, 502, 503])),
+    st.builds(lambda s: {"type": "status", "status": s}, st.sampled_from([500, 502, 503, 504])),
+    st.builds(
+        lambda r: {"type": "rate_limit", "retry_after": r},
+        st.sampled_from([0, 1, "Wed, 21 Oct 2026 07:28:00 GMT"]),
+    ),
+    st.builds(lambda n: {"type": "oversized", "bytes": n}, st.sampled_from([2 * 1024 * 1024])),
+    st.builds(
+        lambda s, to: {"type": "redirect", "status": s, "to": to},
+        st.sampled_from([302, 307]),
+        st.sampled_from(["same_origin", "cross_origin"]),
+    ),
+)
+
+
+def faults() -> st.SearchStrategy[dict[str, Any]]:
+    """Fault dicts in the scenario format (``fault:`` of a case, or the admin API's
+    ``arm_fault``): every fault type of the mock partner but the contract breaches (see
+    :func:`invalid_response_bodies`)."""
+    return _FAULT_STRATEGIES
