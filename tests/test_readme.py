@@ -135,8 +135,28 @@ def test_the_python_client_example_runs(serve: ServeFn, tmp_path: Path) -> None:
         "auth: {type: api_key, header: token-key, value: demo-key}\n"
         "params: {phone: '{{phone}}', email: '{{email}}', campaignId: B}\n"
     )
-    [code] = _blocks("python")
+    code = next(b for b in _blocks("python") if "load_connection" in b)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         exec(code.replace('"voucher.yaml"', repr(str(connection))), {})
     assert out.getvalue() == "True {'code': 'E094', 'expired': False, 'value': 10000} None\n"
+
+
+def test_the_pytest_recipe_runs_as_a_suite(pytester: pytest.Pytester) -> None:
+    recipe = next(b for b in _blocks("python") if "mock_partner" in b)
+    pytester.makepyfile(test_recipe=recipe)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_the_strategies_recipe_runs(pytester: pytest.Pytester) -> None:
+    recipe = next(b for b in _blocks("python") if "invalid_response_bodies" in b)
+    parser = (
+        "from mockserver.contract import validate\n"
+        "class _R:\n"
+        "    def __init__(self, ok): self.ok = ok\n"
+        "def my_parser(body): return _R(not validate(body))\n"
+    )
+    pytester.makepyfile(test_recipe=parser + recipe)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
