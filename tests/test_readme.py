@@ -160,3 +160,31 @@ def test_the_strategies_recipe_runs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_recipe=parser + recipe)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
+
+
+def test_the_certify_recipe_runs(
+    serve: ServeFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    from mockserver.cli import run
+
+    block = next(b for b in _blocks("sh") if b.startswith("postback-kit certify"))
+    mock = serve("voucher-get")
+    (tmp_path / "voucher.yaml").write_text(
+        f"endpoint: {mock.url}/voucher\n"
+        "auth: {type: api_key, header: token-key, value: demo-key}\n"
+        "params: {phone: '{{phone}}', email: '{{email}}', campaignId: Birthday2023}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        *shlex.split(block.strip())[1:],
+        "--max-rps",
+        "0",
+        "--examples",
+        "20",
+        "--no-example-db",
+    ]
+    assert run(argv, stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    for name in ("report.json", "junit.xml", "certificate.html"):
+        assert (tmp_path / name).stat().st_size > 0
