@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
+from mockserver.strategies import invalid_response_bodies, response_bodies
 from tests.conftest import ROOT
 
 OPENAPI = ROOT / "contracts" / "openapi.yaml"
@@ -22,7 +25,7 @@ def test_openapi_passes_the_spec_validator() -> None:
 def test_every_response_is_the_response_schema() -> None:
     spec: dict[str, Any] = yaml.safe_load(OPENAPI.read_text())
     assert spec["openapi"].startswith("3.1")
-    assert spec["components"]["schemas"]["Response"] == {"$ref": "./response.schema.json"}
+    assert spec["components"]["schemas"]["Response"] == {"$ref": "./response.shapes.schema.json"}
     for path in spec["paths"].values():
         for operation in path.values():
             for response in operation["responses"].values():
@@ -50,3 +53,29 @@ def test_the_documented_examples_are_valid_bodies() -> None:
     spec: dict[str, Any] = yaml.safe_load(OPENAPI.read_text())
     for response in spec["components"]["responses"].values():
         assert validate(response["content"]["application/json"]["example"]) == []
+
+
+def test_the_shapes_schema_is_generated_from_the_role_table() -> None:
+    from tools.gen_shapes_schema import OUT, render
+
+    assert OUT.read_text(encoding="utf-8") == render(), "run python tools/gen_shapes_schema.py"
+
+
+def _shapes_validator() -> Any:
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((ROOT / "contracts" / "response.shapes.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+@given(st.one_of(response_bodies(), invalid_response_bodies()))
+def test_both_response_schemas_accept_exactly_the_same_bodies(body: Any) -> None:
+    from mockserver.contract import validate
+
+    assert _SHAPES.is_valid(body) == (validate(body) == [])
+
+
+_SHAPES = _shapes_validator()
