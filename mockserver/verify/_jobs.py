@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from mockserver.contract import ALL_SHAPES, NormalizedResult, failure_result, interpret_response
 from mockserver.models import BREACHES
 from mockserver.server import breach_body
-from mockserver.strategies import emails, error_codes, json_values, messages, phones
+from mockserver.strategies import emails, error_codes, faults, json_values, messages, phones
 
 __all__ = [
     "DEMO",
@@ -128,7 +128,7 @@ def _answers(draw: st.DrawFn) -> tuple[AnswerKind, int, Any, str, dict[str, Any]
         return "body", status, body, "", {}
     if kind == "breach":
         return "breach", 200, None, draw(st.sampled_from(BREACHES)), {}
-    return "fault", 200, None, "", dict(draw(st.sampled_from(_FAULTS)))
+    return "fault", 200, None, "", dict(draw(faults()))
 
 
 @st.composite
@@ -296,6 +296,8 @@ def allowed_outcomes(spec: JobSpec) -> list[NormalizedResult]:
         return [failure_result("invalid_body")]
     if kind in {"content_type", "delay"}:
         return [ok]
+    if kind == "html_error" and 200 <= fault.get("status", 502) < 300:
+        return [failure_result("invalid_body")]
     if kind in {"html_error", "status", "rate_limit"}:
         return [failure_result("http_status"), ok]
     if kind == "oversized":
