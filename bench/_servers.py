@@ -26,6 +26,13 @@ class Server:
     name: str
     process: subprocess.Popen[str]
     url: str
+    #: Seconds from starting the process to its first answer.
+    cold_start_s: float = 0.0
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(r"VmRSS:\s+(\d+) kB", status)
+        return int(match.group(1)) / 1024 if match else float("nan")
 
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -49,19 +56,21 @@ def _wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 15.0)
             httpx.get(url + QUERY, headers=HEADERS, timeout=1.0)
             return
         except httpx.TransportError:
-            time.sleep(0.05)
+            time.sleep(0.01)
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
 @contextmanager
 def start(name: str, command: list[str], port: int) -> Iterator[Server]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
     )
     server = Server(name, process, f"http://127.0.0.1:{port}")
     try:
         _wait_ready(server.url, process)
+        server.cold_start_s = time.perf_counter() - started
         yield server
     finally:
         process.send_signal(signal.SIGINT)

@@ -68,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument(
+        "--quick", action="store_true", help="one short round (proves the harness works; CI)"
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.seconds, args.warmup = 1, 1.0, 1.0
     if shutil.which("wrk") is None:
         print("bench_server: wrk is not installed (Debian: apt-get install wrk)", file=sys.stderr)
         return 2
@@ -94,12 +99,15 @@ def main(argv: list[str] | None = None) -> int:
         servers = [bare, mock]
         for server in servers:
             wrk(server.url, seconds=args.warmup, connections=args.connections)
+        warm_rss = {s.name: s.rss_mb() for s in servers}
         for i in range(args.rounds):
             for server in servers if i % 2 == 0 else reversed(servers):
                 results[server.name].append(
                     wrk(server.url, seconds=args.seconds, connections=args.connections)
                 )
         rss = {s.name: s.peak_rss_mb() for s in servers}
+        end_rss = {s.name: s.rss_mb() for s in servers}
+        cold = {s.name: s.cold_start_s for s in servers}
         journal = httpx.get(mock.url + "/__admin/requests").json()
 
     def median(name: str) -> Round:
@@ -126,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         f"mock / bare throughput: {ratio:.0%} (target >= 70%); journal kept "
         f"{journal['kept']} of {journal['total']} requests (ring of {journal['size']})"
     )
+    for name in ("bare", "mock"):
+        print(
+            f"{name}: cold start {cold[name]:.2f} s (spawn to first answer); RSS after warm-up "
+            f"{warm_rss[name]:.1f} MB, after the rounds {end_rss[name]:.1f} MB "
+            f"({end_rss[name] - warm_rss[name]:+.1f} MB)"
+        )
     return 0
 
 
