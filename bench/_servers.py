@@ -30,14 +30,33 @@ class Server:
     cold_start_s: float = 0.0
 
     def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        match = re.search(r"VmRSS:\s+(\d+) kB", status)
-        return int(match.group(1)) / 1024 if match else float("nan")
+        """Resident memory now, summed over the server's processes."""
+        return self._memory("VmRSS")
+
+    def _tree(self) -> list[int]:
+        """The server's pid and its workers' (uvicorn --workers spawns children)."""
+        pids, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                todo.extend(int(child) for child in task.read_text().split())
+        return pids
+
+    def _memory(self, field: str) -> float:
+        total = 0
+        for pid in self._tree():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            match = re.search(rf"{field}:\s+(\d+) kB", status)
+            total += int(match.group(1)) if match else 0
+        return total / 1024
 
     def peak_rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        match = re.search(r"VmHWM:\s+(\d+) kB", status)
-        return int(match.group(1)) / 1024 if match else float("nan")
+        """Peak resident memory, summed over the server's processes."""
+        return self._memory("VmHWM")
 
 
 def free_port() -> int:
@@ -81,5 +100,15 @@ def start(name: str, command: list[str], port: int) -> Iterator[Server]:
             process.wait()
 
 
-def mock_command(port: int, scenario: str = "voucher-get") -> list[str]:
-    return [sys.executable, "-m", "mockserver", "serve", scenario, "--port", str(port)]
+def mock_command(port: int, scenario: str = "voucher-get", workers: int = 1) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "mockserver",
+        "serve",
+        scenario,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]

@@ -12,6 +12,7 @@ Loopback only; every round is bounded in time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -71,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="one short round (proves the harness works; CI)"
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="also measure the mock with this many workers"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.seconds, args.warmup = 1, 1.0, 1.0
@@ -94,9 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         "off",
         "--no-server-header",
     ]
-    results: dict[str, list[Round]] = {"mock": [], "bare": []}
-    with start("mock", mock_cmd, mock_port) as mock, start("bare", bare_cmd, bare_port) as bare:
+    results: dict[str, list[Round]] = {"mock": [], "bare": [], "mock-n": []}
+    with contextlib.ExitStack() as stack:
+        mock = stack.enter_context(start("mock", mock_cmd, mock_port))
+        bare = stack.enter_context(start("bare", bare_cmd, bare_port))
         servers = [bare, mock]
+        if args.workers > 1:
+            port = free_port()
+            command = mock_command(port, workers=args.workers)
+            servers.append(stack.enter_context(start("mock-n", command, port)))
         for server in servers:
             wrk(server.url, seconds=args.warmup, connections=args.connections)
         warm_rss = {s.name: s.rss_mb() for s in servers}
@@ -122,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     labels = {
         "bare": "bare Starlette (uvicorn, 1 worker)",
         "mock": "mock voucher-get (uvicorn, 1 wkr)",
+        "mock-n": f"mock voucher-get ({args.workers} workers)",
     }
-    for name in ("bare", "mock"):
+    shown = [name for name in ("bare", "mock", "mock-n") if results[name]]
+    for name in shown:
         r = median(name)
         print(
             f"{labels[name]:<34} {r.rps:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
@@ -134,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         f"mock / bare throughput: {ratio:.0%} (target >= 70%); journal kept "
         f"{journal['kept']} of {journal['total']} requests (ring of {journal['size']})"
     )
-    for name in ("bare", "mock"):
+    for name in shown:
         print(
             f"{name}: cold start {cold[name]:.2f} s (spawn to first answer); RSS after warm-up "
             f"{warm_rss[name]:.1f} MB, after the rounds {end_rss[name]:.1f} MB "
