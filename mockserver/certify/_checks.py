@@ -15,6 +15,7 @@ __all__ = [
     "Problem",
     "as_finding",
     "judge",
+    "parse_body",
     "request_dict",
     "response_dict",
 ]
@@ -82,8 +83,20 @@ def _refusal_ok(body: Any) -> bool:
     )
 
 
-def judge(record: CallRecord, *, unusual: bool) -> list[Problem]:
-    """The problems of one answer to a generated profile; empty when it honours the contract."""
+def parse_body(record: CallRecord) -> Any:
+    """The answer's body parsed strictly, the :class:`InvalidJSON` it raised, or None when
+    there was no answer."""
+    if record.response is None:
+        return None
+    try:
+        return loads_strict(record.response.body)
+    except InvalidJSON as exc:
+        return exc
+
+
+def judge(record: CallRecord, body: Any, *, unusual: bool) -> list[Problem]:
+    """The problems of one answer to a generated profile (``body`` from :func:`parse_body`);
+    empty when it honours the contract."""
     result, response = record.result, record.response
     if response is None:
         if result.failure == "auth":
@@ -109,10 +122,6 @@ def judge(record: CallRecord, *, unusual: bool) -> list[Problem]:
         problems.append(
             Problem("content_type", f"Content-Type is {shown}, not application/json", shown)
         )
-    try:
-        body = loads_strict(response.body)
-    except InvalidJSON as exc:
-        body = exc
     if not 200 <= status < 300:
         if isinstance(body, InvalidJSON) or not _refusal_ok(body):
             why = (

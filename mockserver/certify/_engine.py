@@ -23,15 +23,24 @@ from mockserver.certify._checks import (
     Problem,
     as_finding,
     judge,
+    parse_body,
 )
-from mockserver.client import AsyncPostbackClient, AuthFailure, CallRecord, PostbackClient, to_curl
-from mockserver.contract import InvalidJSON, loads_strict, shape_of
+from mockserver.client import (
+    AsyncPostbackClient,
+    AuthFailure,
+    CallRecord,
+    PostbackClient,
+    TokenCredentials,
+    to_curl,
+)
+from mockserver.contract import shape_of
 from mockserver.models import (
     ApiKeyAuth,
     CheckStat,
     Connection,
     Finding,
     OAuth2Auth,
+    Redactor,
     RunReport,
     Secret,
     TokenApiAuth,
@@ -99,8 +108,12 @@ class _Run:
     local_curls: dict[str, str] = field(default_factory=dict)
     done: int = 0
 
-    def record(self, finding: Finding, record: CallRecord | None = None) -> None:
-        if finding.key not in self.findings:
+    def record(
+        self, finding: Finding, record: CallRecord | None = None, *, replace: bool = False
+    ) -> None:
+        """Keep ``finding`` unless its cause is known (``replace``: the shrunk example takes
+        the place of the first one seen), and count it."""
+        if replace or finding.key not in self.findings:
             self.findings[finding.key] = finding
             if record is not None and self.options.show_secrets:
                 self.local_curls[finding.key] = to_curl(
@@ -117,6 +130,11 @@ def _attributes(connection: Connection) -> list[str]:
     return [f for f in connection.template_fields() if f not in {"phone", "email"}]
 
 
+def _full(attributes: list[str], profile: dict[str, Any]) -> dict[str, Any]:
+    """A profile with a value for every other ``{{attr}}`` the connection references."""
+    return {**dict.fromkeys(attributes, "x"), **profile}
+
+
 def _generated(run: _Run, progress: Progress | None, deadline: float | None) -> None:
     connection = run.client.connection
     attributes = _attributes(connection)
@@ -126,7 +144,7 @@ def _generated(run: _Run, progress: Progress | None, deadline: float | None) -> 
     def observe(profile: dict[str, Any], shrunk: frozenset[str]) -> None:
         if deadline is not None and time.monotonic() > deadline:
             return
-        full = {**dict.fromkeys(attributes, "x"), **profile}
+        full = _full(attributes, profile)
         problems, record = judged(full)
         new = [p for p in problems if p.key not in shrunk]
         for extra in (p for p in problems if p not in new[:1]):
@@ -137,18 +155,15 @@ def _generated(run: _Run, progress: Progress | None, deadline: float | None) -> 
 
     def judged(full: dict[str, Any]) -> tuple[list[Problem], CallRecord]:
         record = run.client.call_record(full)
-        problems = judge(record, unusual=is_unusual(full))
+        body = parse_body(record)
+        problems = judge(record, body, unusual=is_unusual(full))
         run.done += 1
         for check in PER_ANSWER:
             run.stats[check].runs += 1
         run.stats["robustness"].runs += is_unusual(full)
         if record.response is not None:
             run.latencies.append(record.elapsed_s * 1000)
-            try:
-                body = loads_strict(record.response.body)
-                shape = shape_of(body) if isinstance(body, dict) else None
-            except InvalidJSON:
-                shape = None
+            shape = shape_of(body) if isinstance(body, dict) else None
             if shape is not None:
                 run.shapes[shape.name] = run.shapes.get(shape.name, 0) + 1
         if progress is not None:
@@ -160,7 +175,7 @@ def _generated(run: _Run, progress: Progress | None, deadline: float | None) -> 
     for explicit in EXPLICIT:
         if deadline is not None and time.monotonic() > deadline:
             break
-        full = {**dict.fromkeys(attributes, "x"), **explicit}
+        full = _full(attributes, explicit)
         problems, record = judged(full)
         for problem in problems:
             run.record(as_finding(problem, record, full, redactor), record)
@@ -178,38 +193,33 @@ def _generated(run: _Run, progress: Progress | None, deadline: float | None) -> 
         if inconclusive:
             note = " (did not repeat on replay: inconclusive)"
             finding = dataclasses.replace(finding, message=finding.message + note)
-        run.findings.pop(finding.key, None)  # the shrunk example replaces the first seen
-        run.record(finding, record)
+        run.record(finding, record, replace=True)
 
 
 async def _probe_auth(run: _Run, client: AsyncPostbackClient) -> None:
     """Missing and wrong credentials must never get success with data."""
     connection = client.connection
     auth = connection.auth
-    profile = {**dict.fromkeys(_attributes(connection), "x"), **EXPLICIT[0]}
+    profile = _full(_attributes(connection), EXPLICIT[0])
     probes: list[tuple[str, tuple[str, str] | None]] = []
     if isinstance(auth, ApiKeyAuth):
         probes = [
             ("no API key", None),
             ("a wrong API key", (auth.header, "postback-kit-wrong-key")),
         ]
-    elif isinstance(auth, TokenApiAuth | OAuth2Auth):
-        header = auth.header if isinstance(auth, TokenApiAuth) else "Authorization"
-        prefix = auth.token_prefix if isinstance(auth, TokenApiAuth) else "Bearer"
-
-        def value(token: str) -> str:
-            return f"{prefix} {token}" if prefix else token
-
-        probes = [("no token", None), ("a garbage token", (header, value("postback-kit-garbage")))]
+    elif isinstance(credentials := client.credentials, TokenCredentials):
+        probes = [
+            ("no token", None),
+            ("a garbage token", credentials.header_for("postback-kit-garbage")),
+        ]
         try:
-            real = await client.credentials.fetch_token()  # type: ignore[attr-defined]
+            token, _ = await credentials.fetch_token()
         except AuthFailure:
-            real = None
-        if real is not None:
-            token = real[0]
+            token = ""
+        if token:
             middle = len(token) // 2
             flipped = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
-            probes.append(("a tampered token", (header, value(flipped))))
+            probes.append(("a tampered token", credentials.header_for(flipped)))
     if not probes:
         return
     semaphore = asyncio.Semaphore(max(1, run.options.concurrency))
@@ -259,7 +269,8 @@ async def _probe_token(run: _Run, client: AsyncPostbackClient) -> None:
     if not isinstance(auth, TokenApiAuth | OAuth2Auth):
         return
     stat = run.stats["token_api"]
-    credentials: Any = client.credentials
+    credentials = client.credentials
+    assert isinstance(credentials, TokenCredentials)
     tokens = []
     for _ in range(2):
         stat.runs += 1
@@ -282,8 +293,10 @@ async def _probe_token(run: _Run, client: AsyncPostbackClient) -> None:
         return
     stat.runs += 1
     async with AsyncPostbackClient(dataclasses.replace(connection, auth=wrong)) as wrong_client:
+        wrong_credentials = wrong_client.credentials
+        assert isinstance(wrong_credentials, TokenCredentials)
         try:
-            await wrong_client.credentials.fetch_token()  # type: ignore[attr-defined]
+            await wrong_credentials.fetch_token()
         except AuthFailure:
             return
     run.record(
@@ -367,21 +380,22 @@ def plan(connection: Connection, options: CertifyOptions | None = None) -> list[
     """``--dry-run``: the data calls a run would start with (the explicit profiles, then the
     generated ones for ``options.seed``), as masked curl lines; nothing is sent."""
     from mockserver.client import build_request
-    from mockserver.models import Redactor
 
     options = options or CertifyOptions()
     attributes = _attributes(connection)
-    redactor = Redactor(connection.secret_headers(), (s.reveal() for s in connection.secrets()))
-    auth = connection.auth
-    header: tuple[str, str] | None = None
-    if isinstance(auth, ApiKeyAuth):
-        header = (auth.header, auth.value.reveal())
-    elif isinstance(auth, TokenApiAuth | OAuth2Auth):
-        header = ("Authorization" if isinstance(auth, OAuth2Auth) else auth.header, "<token>")
-    drawn: list[dict[str, Any]] = [{**dict.fromkeys(attributes, "x"), **p} for p in EXPLICIT]
+
+    async def credential() -> tuple[tuple[str, str] | None, Redactor]:
+        async with AsyncPostbackClient(connection) as client:  # builds nothing on the wire
+            credentials = client.credentials
+            if isinstance(credentials, TokenCredentials):
+                return credentials.header_for("<token>"), client.redactor
+            return await credentials.header(), client.redactor
+
+    header, redactor = asyncio.run(credential())
+    drawn = [_full(attributes, p) for p in EXPLICIT]
 
     def keep(profile: dict[str, Any]) -> None:
-        drawn.append({**dict.fromkeys(attributes, "x"), **profile})
+        drawn.append(_full(attributes, profile))
 
     test: Callable[..., None] = given(profiles(attributes=attributes))(keep)
     test = settings(

@@ -8,7 +8,7 @@ with PostbackClient(load_connection("voucher.yaml")) as client:
     print(result.to_dict())
 """
 
-from mockserver.client._auth import AuthFailure, Credentials, RawResponse
+from mockserver.client._auth import AuthFailure, Credentials, RawResponse, TokenCredentials
 from mockserver.client._client import AsyncPostbackClient, CallRecord, Exchange, PostbackClient
 from mockserver.client._curl import to_curl
 from mockserver.client._request import (
@@ -29,6 +29,7 @@ __all__ = [
     "PostbackClient",
     "PreparedRequest",
     "RawResponse",
+    "TokenCredentials",
     "build_request",
     "encode_query",
     "render",

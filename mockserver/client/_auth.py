@@ -23,7 +23,14 @@ from mockserver.models import (
     TokenApiAuth,
 )
 
-__all__ = ["AuthFailure", "Credentials", "Fetch", "RawResponse", "credentials_for"]
+__all__ = [
+    "AuthFailure",
+    "Credentials",
+    "Fetch",
+    "RawResponse",
+    "TokenCredentials",
+    "credentials_for",
+]
 
 #: Refresh a cached token this long before it expires (at most; 10% of short lifetimes).
 MARGIN_S: Final = 30.0
@@ -93,7 +100,7 @@ class _ApiKey(Credentials):
         return self._header
 
 
-class _Token(Credentials):
+class TokenCredentials(Credentials):
     """A fetched token, cached until its lifetime (minus a margin) runs out; without a
     lifetime every call gets a fresh one."""
 
@@ -107,11 +114,13 @@ class _Token(Credentials):
         self._lock = asyncio.Lock()
         self._cached: str | None = None
         self._expires_at = 0.0
-        #: How many times the token endpoint was called (for tests and reports).
-        self.fetches = 0
 
     def _value(self, token: str) -> str:
         return f"{self._prefix} {token}" if self._prefix else token
+
+    def header_for(self, token: str) -> tuple[str, str]:
+        """The data call's credential header carrying ``token`` (configured name and prefix)."""
+        return self._header, self._value(token)
 
     async def _new_token(self) -> tuple[str, float | None]:
         raise NotImplementedError
@@ -122,7 +131,6 @@ class _Token(Credentials):
         return await self._fetch_token()
 
     async def _fetch_token(self) -> tuple[str, float | None]:
-        self.fetches += 1
         token, lifetime = await self._new_token()
         self._redactor.add(token)
         return token, lifetime
@@ -134,13 +142,13 @@ class _Token(Credentials):
     async def header(self, *, stale: str | None = None) -> tuple[str, str] | None:
         if not self.caches:
             token, _ = await self._fetch_token()
-            return self._header, self._value(token)
+            return self.header_for(token)
         async with self._lock:
             cached = self._cached
             fresh = cached is not None and time.monotonic() < self._expires_at
             if fresh and cached is not None and self._value(cached) != stale:
                 # Valid, and not the one that just got a 401 (another call refreshed it).
-                return self._header, self._value(cached)
+                return self.header_for(cached)
             token, lifetime = await self._fetch_token()
             self._cached = None
             if lifetime is not None:
@@ -148,10 +156,10 @@ class _Token(Credentials):
                 if keep > 0:
                     self._cached = token
                     self._expires_at = time.monotonic() + keep
-            return self._header, self._value(token)
+            return self.header_for(token)
 
 
-class _TokenApi(_Token):
+class TokenCredentialsApi(TokenCredentials):
     def __init__(self, auth: TokenApiAuth, fetch: Fetch, redactor: Redactor) -> None:
         super().__init__(fetch, redactor, auth.header, auth.token_prefix)
         self._auth = auth
@@ -181,7 +189,7 @@ class _TokenApi(_Token):
         return token, lifetime
 
 
-class _OAuth2(_Token):
+class _OAuth2(TokenCredentials):
     def __init__(self, auth: OAuth2Auth, fetch: Fetch, redactor: Redactor) -> None:
         super().__init__(fetch, redactor, "Authorization", "Bearer")
         self._auth = auth
@@ -226,7 +234,7 @@ def credentials_for(connection: Connection, fetch: Fetch, redactor: Redactor) ->
     if isinstance(auth, ApiKeyAuth):
         return _ApiKey(auth)
     if isinstance(auth, TokenApiAuth):
-        return _TokenApi(auth, fetch, redactor)
+        return TokenCredentialsApi(auth, fetch, redactor)
     if isinstance(auth, OAuth2Auth):
         return _OAuth2(auth, fetch, redactor)
     return Credentials()

@@ -62,10 +62,6 @@ class PreparedRequest:
     headers: tuple[tuple[str, str], ...]
     content: bytes | None
 
-    def with_header(self, name: str, value: str) -> PreparedRequest:
-        kept = tuple((k, v) for k, v in self.headers if k.lower() != name.lower())
-        return PreparedRequest(self.method, self.url, (*kept, (name, value)), self.content)
-
 
 def build_request(connection: Connection, profile: Profile) -> PreparedRequest:
     """The data call for ``profile``: params rendered in order, fixed headers as they are,

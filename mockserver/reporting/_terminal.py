@@ -4,7 +4,6 @@ otherwise (and with CI=true)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import IO, Any
 
 from rich.console import Console
@@ -66,10 +65,6 @@ class LiveProgress:
             self._last_shown = done
             stage = f"{done}/{total} examples" if done <= total else f"{done} answers (shrinking)"
             self.console.print(f"{self.label}: {stage}; {self._status()}")
-
-    @property
-    def callback(self) -> Callable[[list[str], int, int], None]:
-        return self.update
 
 
 def print_summary(

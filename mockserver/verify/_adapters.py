@@ -16,6 +16,7 @@ import shlex
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
@@ -114,7 +115,6 @@ class CommandAdapter:
         self._lines: collections.deque[str] = collections.deque()
         self._ready = threading.Condition()
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
-        self.restarts = 0
 
     def _start(self) -> subprocess.Popen[str]:
         try:
@@ -172,8 +172,6 @@ class CommandAdapter:
     def handle(self, job: dict[str, Any], timeout: float) -> dict[str, Any]:
         process = self._process
         if process is None or process.poll() is not None:
-            if process is not None:
-                self.restarts += 1
             process = self._start()
         assert process.stdin is not None
         try:
@@ -182,12 +180,12 @@ class CommandAdapter:
         except OSError:
             self._stop()
             raise AdapterError("crash", f"the client process exited{self._stderr_tail()}") from None
-        deadline = _monotonic() + timeout
+        deadline = time.monotonic() + timeout
         problems: list[str] = []
         while True:
             with self._ready:
                 while not self._lines:
-                    left = deadline - _monotonic()
+                    left = deadline - time.monotonic()
                     if left <= 0:
                         self._stop()
                         raise AdapterError(
@@ -222,9 +220,3 @@ class CommandAdapter:
 
     def close(self) -> None:
         self._stop()
-
-
-def _monotonic() -> float:
-    import time
-
-    return time.monotonic()
