@@ -7,6 +7,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,3 +157,18 @@ def test_usage_errors_exit_2(argv: list[str], message: str) -> None:
         == 2
     )
     assert message in err.getvalue()
+
+
+async def _reads_big_bodies(job: dict[str, Any]) -> dict[str, Any]:
+    """The reference client with a 4 MiB size cap: it reads an oversized body whole."""
+    bigger = {**job["connection"], "max_response_bytes": 4 * 1024 * 1024}
+    return await handle({**job, "connection": bigger})
+
+
+def test_a_client_that_reads_an_oversized_body_whole_is_also_right() -> None:
+    adapter = PythonAdapter(_reads_big_bodies)
+    try:
+        report = verify(adapter, BROKEN)
+    finally:
+        adapter.close()
+    assert report.findings == [], [f.message for f in report.findings]

@@ -1,7 +1,7 @@
 """The mock partner: a Starlette app serving a scenario, and ways to run it on uvicorn."""
 
 from mockserver.server._app import ADMIN_PREFIX, create_app
-from mockserver.server._faults import breach_body
+from mockserver.server._faults import breach_body, oversized_padding
 from mockserver.server._http import Refusal
 from mockserver.server._journal import DEFAULT_JOURNAL_SIZE, Journal
 from mockserver.server._partner import ERROR_CODES, MockPartner
@@ -19,5 +19,6 @@ __all__ = [
     "TokenSigner",
     "breach_body",
     "create_app",
+    "oversized_padding",
     "serve",
 ]

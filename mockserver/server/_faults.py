@@ -16,7 +16,7 @@ from mockserver.models import WIRE_FAULTS, Fault
 from mockserver.server._http import Answer, dumps, response_headers, wait_for_disconnect
 from mockserver.server._wire import InjectedFault, abort_with_reset, transport_for
 
-__all__ = ["REDIRECTED_PARAM", "breach_body", "fault_status", "run_fault"]
+__all__ = ["REDIRECTED_PARAM", "breach_body", "fault_status", "oversized_padding", "run_fault"]
 
 #: A same-origin redirect adds this query parameter; requests carrying it get no fault.
 REDIRECTED_PARAM: Final = "redirected"
@@ -122,9 +122,17 @@ def _location(scope: Scope, fault: Fault) -> str:
     return f"{scheme}://{name}{colon}{port}{scope['path']}?{query}"
 
 
+_OVERSIZED_HEAD: Final = b'{"success":true,"errorCode":0,"message":"oversized","data":{"padding":"'
+_OVERSIZED_TAIL: Final = b'"}}'
+
+
+def oversized_padding(size: int) -> str:
+    """The ``data.padding`` of the valid body an ``oversized`` fault of ``size`` bytes sends."""
+    return "x" * max(0, size - len(_OVERSIZED_HEAD) - len(_OVERSIZED_TAIL))
+
+
 async def _oversized(send: Send, fault: Fault) -> None:
-    head = b'{"success":true,"errorCode":0,"message":"oversized","data":{"padding":"'
-    tail = b'"}}'
+    head, tail = _OVERSIZED_HEAD, _OVERSIZED_TAIL
     size = max(fault.bytes, len(head) + len(tail))
     headers = response_headers(b"", None)
     headers[1] = (b"content-length", str(size).encode())

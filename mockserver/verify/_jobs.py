@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from mockserver.contract import ALL_SHAPES, NormalizedResult, failure_result, interpret_response
 from mockserver.models import BREACHES
-from mockserver.server import breach_body
+from mockserver.server import breach_body, oversized_padding
 from mockserver.strategies import emails, error_codes, faults, json_values, messages, phones
 
 __all__ = [
@@ -300,11 +300,10 @@ def allowed_outcomes(spec: JobSpec) -> list[NormalizedResult]:
         return [failure_result("invalid_body")]
     if kind in {"html_error", "status", "rate_limit"}:
         return [failure_result("http_status"), ok]
-    if kind == "oversized":
-        padded = NormalizedResult(
-            success=True, error_code=0, message="oversized", data={"padding": "x"}
-        )
-        return [failure_result("invalid_body"), padded]
+    if kind == "oversized":  # a client with a larger size cap reads the whole body
+        padded = {"padding": oversized_padding(int(fault.get("bytes", 2 * 1024 * 1024)))}
+        whole = NormalizedResult(success=True, error_code=0, message="oversized", data=padded)
+        return [failure_result("invalid_body"), whole]
     if kind == "redirect" and fault.get("to") == "cross_origin":
         return [failure_result("http_status")]
     return [ok, failure_result("http_status")]  # a same-origin redirect, followed or not
