@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
-from mockserver.models import Scenario, load_scenario
+from mockserver.models import Connection, Scenario, load_scenario
 from mockserver.server import ServerThread, create_app
 
 pytest_plugins = ["pytester"]
@@ -51,6 +53,37 @@ class Running:
 
 
 ServeFn = Callable[..., Running]
+
+
+def wait_until_answers(
+    url: str, process: subprocess.Popen[Any], *, within: float, what: str
+) -> None:
+    """Poll ``url`` until it answers (any status); fail naming ``what`` if ``process`` exits
+    or ``within`` seconds pass."""
+    deadline = time.monotonic() + within
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode} before answering", pytrace=False)
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} did not answer within {within:g} s", pytrace=False)
+            time.sleep(0.05)
+
+
+def voucher_connection(mock: Running, **overrides: Any) -> Connection:
+    """The seed's GET connection (API key demo-key in token-key) pointing at ``mock``; any
+    key can be overridden."""
+    data: dict[str, Any] = {
+        "endpoint": f"{mock.url}/voucher",
+        "timeout_s": 5,
+        "auth": {"type": "api_key", "header": "token-key", "value": "demo-key"},
+        "params": {"phone": "{{phone}}", "email": "{{email}}", "campaignId": "Birthday2023"},
+    }
+    data.update(overrides)
+    return Connection.from_dict(data)
 
 
 @pytest.fixture

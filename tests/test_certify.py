@@ -17,19 +17,9 @@ from mockserver.certify import CHECKS, CertifyOptions, certify
 from mockserver.cli import run
 from mockserver.models import Connection, RunReport
 from tests.conftest import SCENARIOS, Running, ServeFn
+from tests.conftest import voucher_connection as _connection
 
 FAST = CertifyOptions(examples=40, seed=7, max_rps=0, database=None)
-
-
-def _connection(mock: Running, **overrides: Any) -> Connection:
-    data: dict[str, Any] = {
-        "endpoint": f"{mock.url}/voucher",
-        "timeout_s": 3,
-        "auth": {"type": "api_key", "header": "token-key", "value": "demo-key"},
-        "params": {"phone": "{{phone}}", "email": "{{email}}", "campaignId": "Birthday2023"},
-    }
-    data.update(overrides)
-    return Connection.from_dict(data)
 
 
 def _certify(conn: Connection, options: CertifyOptions = FAST) -> RunReport:

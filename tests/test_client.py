@@ -16,21 +16,11 @@ from mockserver.client import AsyncPostbackClient, Exchange, PostbackClient
 from mockserver.contract import ALL_SHAPES, NormalizedResult
 from mockserver.models import BREACHES, Connection
 from tests.conftest import SCENARIOS, Running, ServeFn
+from tests.conftest import voucher_connection as connection
 
 PROFILE = {"phone": "0359677657", "email": "dee@bytetech.io"}
 E094 = {"code": "E094", "expired": False, "value": 10000}
 OK = NormalizedResult(success=True, error_code=0, message="Your request has done", data=E094)
-
-
-def connection(mock: Running, **overrides: Any) -> Connection:
-    data: dict[str, Any] = {
-        "endpoint": f"{mock.url}/voucher",
-        "timeout_s": 5,
-        "auth": {"type": "api_key", "header": "token-key", "value": "demo-key"},
-        "params": {"phone": "{{phone}}", "email": "{{email}}", "campaignId": "Birthday2023"},
-    }
-    data.update(overrides)
-    return Connection.from_dict(data)
 
 
 def call(conn: Connection, profile: dict[str, Any] | None = None) -> NormalizedResult:

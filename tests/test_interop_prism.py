@@ -9,16 +9,14 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from mockserver.certify import CertifyOptions, certify
 from mockserver.models import Connection
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until_answers
 
 PRISM = "@stoplight/prism-cli@5"
 CONTRACT_CHECKS = {
@@ -66,16 +64,8 @@ def prism(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180  # the first run downloads Prism from the registry
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"Prism exited: {(tmp_path / 'prism.log').read_text()[-2000:]}")
-            try:
-                httpx.get(f"{url}/voucher", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "Prism did not start within 180 s"
-                time.sleep(0.2)
+        # The first run downloads Prism from the npm registry.
+        wait_until_answers(f"{url}/voucher", process, within=180, what="Prism (see prism.log)")
         yield url
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from mockserver.contract import normalize, validate
-from tests.conftest import SCENARIOS, Running, ServeFn
+from tests.conftest import SCENARIOS, Running, ServeFn, wait_until_answers
 
 QUERY = {"campaignId": "Birthday2023", "phone": "0359677657", "email": "dee@bytetech.io"}
 CREDENTIALS = {"username": "cdp", "apiKey": "demo-key"}
@@ -425,14 +425,7 @@ def two_workers(tmp_path: Path) -> Iterator[str]:
         assert process.stderr is not None
         banner = process.stderr.readline()
         url = banner.split(" on ")[1].split()[0].removesuffix("/voucher")
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/__admin/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the workers did not start"
-                time.sleep(0.05)
+        wait_until_answers(f"{url}/__admin/health", process, within=20, what="the workers")
         yield url
     finally:
         process.terminate()
