@@ -6,6 +6,7 @@ YAML and no deep copies.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import random
@@ -111,7 +112,12 @@ class MockPartner:
         self._rendered: dict[tuple[int, int | None, Shape | None], Answer] = {}
         self._methods = frozenset(scenario.methods)
         self._allow = ", ".join(scenario.methods)
-        self._error_shape = scenario.shape if isinstance(scenario.shape, Shape) else SEED_SHAPE
+        # Refusals use the scenario's shape; one without an error-code key still carries the
+        # code, as errorCode.
+        shape = scenario.shape if isinstance(scenario.shape, Shape) else SEED_SHAPE
+        if shape.error_code is None:
+            shape = dataclasses.replace(shape, error_code="errorCode")
+        self._error_shape = shape
         self._case_headers = [
             dict(case.headers) if case.headers else None for case in scenario.cases
         ]
@@ -198,18 +204,11 @@ class MockPartner:
         return answer
 
     def error_body(self, refusal: Refusal) -> bytes:
-        """A contract-shaped refusal: success false, a stable error code, data null. A shape
-        without an error-code key still carries the code, as ``errorCode``."""
-        shape = self._error_shape
-        if shape.error_code is None:
-            shape = Shape(
-                success=shape.success,
-                error_code="errorCode",
-                message=shape.message,
-                data=shape.data,
-            )
+        """A contract-shaped refusal: success false, a stable error code, data null."""
         return dumps(
-            shape.render(success=False, error_code=refusal.code, message=refusal.message, data=None)
+            self._error_shape.render(
+                success=False, error_code=refusal.code, message=refusal.message, data=None
+            )
         )
 
     async def refuse(self, send: Send, entry: Entry, refusal: Refusal) -> None:
