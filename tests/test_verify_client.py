@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from mockserver.cli import run
+from mockserver.models import RunReport
 from mockserver.verify import CHECKS, CommandAdapter, PythonAdapter, VerifyOptions, verify
 from mockserver.verify.reference import handle
 from tests.conftest import ROOT
@@ -24,12 +25,15 @@ OPTIONS = VerifyOptions(examples=200, seed=11, job_timeout_s=3, database=None)
 BROKEN = VerifyOptions(examples=48, seed=11, job_timeout_s=1.5, database=None)
 
 
-def test_the_reference_client_passes_through_the_python_adapter() -> None:
-    adapter = PythonAdapter(handle)
+def _verify(adapter: PythonAdapter | CommandAdapter, options: VerifyOptions) -> RunReport:
     try:
-        report = verify(adapter, OPTIONS)
+        return verify(adapter, options)
     finally:
         adapter.close()
+
+
+def test_the_reference_client_passes_through_the_python_adapter() -> None:
+    report = _verify(PythonAdapter(handle), OPTIONS)
     assert report.findings == []
     assert report.examples >= 200
     assert [c.name for c in report.checks] == list(CHECKS)
@@ -44,11 +48,7 @@ def test_the_reference_client_passes_through_the_python_adapter() -> None:
     ids=["reference", "example"],
 )
 def test_correct_clients_pass_through_the_command_adapter(command: str) -> None:
-    adapter = CommandAdapter(command)
-    try:
-        report = verify(adapter, OPTIONS)
-    finally:
-        adapter.close()
+    report = _verify(CommandAdapter(command), OPTIONS)
     assert report.findings == [], [f.message for f in report.findings]
 
 
@@ -70,11 +70,7 @@ def test_correct_clients_pass_through_the_command_adapter(command: str) -> None:
     ],
 )
 def test_each_broken_client_is_caught_under_its_check(bug: str, check: str) -> None:
-    adapter = CommandAdapter(f"{BUGGY} {bug}")
-    try:
-        report = verify(adapter, BROKEN)
-    finally:
-        adapter.close()
+    report = _verify(CommandAdapter(f"{BUGGY} {bug}"), BROKEN)
     checks = {f.check for f in report.findings}
     assert check in checks, [f.message for f in report.findings]
     assert not report.passed
@@ -166,9 +162,5 @@ async def _reads_big_bodies(job: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_client_that_reads_an_oversized_body_whole_is_also_right() -> None:
-    adapter = PythonAdapter(_reads_big_bodies)
-    try:
-        report = verify(adapter, BROKEN)
-    finally:
-        adapter.close()
+    report = _verify(PythonAdapter(_reads_big_bodies), BROKEN)
     assert report.findings == [], [f.message for f in report.findings]
