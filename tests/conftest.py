@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,6 +73,37 @@ def wait_until_answers(
             if time.monotonic() > deadline:
                 pytest.fail(f"{what} did not answer within {within:g} s", pytrace=False)
             time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def serve_workers(
+    scenario: str, workers: int, cwd: Path, *args: str, token_secret: str | None = None
+) -> Iterator[str]:
+    """``postback-kit serve SCENARIO --workers N --port 0`` as a real process (with its own
+    token key unless ``token_secret`` is given); yields the base URL once every worker answers."""
+    env = {k: v for k, v in os.environ.items() if k != "POSTBACK_KIT_TOKEN_SECRET"}
+    if token_secret is not None:
+        env["POSTBACK_KIT_TOKEN_SECRET"] = token_secret
+    command = [sys.executable, "-m", "mockserver", "serve", scenario, "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--workers", str(workers), *args],
+        cwd=cwd,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        # "... on http://127.0.0.1:PORT/voucher": keep scheme and host.
+        url = "/".join(banner.split(" on ")[1].split()[0].split("/")[:3])
+        wait_until_answers(f"{url}/__admin/health", process, within=20, what="the workers")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(20)
+        if process.stderr is not None:
+            process.stderr.close()
 
 
 def voucher_connection(mock: Running, **overrides: Any) -> Connection:

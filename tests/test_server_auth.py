@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +15,7 @@ import pytest
 import yaml
 
 from mockserver.contract import normalize, validate
-from tests.conftest import SCENARIOS, Running, ServeFn, wait_until_answers
+from tests.conftest import SCENARIOS, Running, ServeFn, serve_workers
 
 QUERY = {"campaignId": "Birthday2023", "phone": "0359677657", "email": "dee@bytetech.io"}
 CREDENTIALS = {"username": "cdp", "apiKey": "demo-key"}
@@ -404,34 +401,8 @@ class TestOAuth2:
 
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "serve",
-            "voucher-token-api",
-            "--workers",
-            "2",
-            "--port",
-            "0",
-        ],
-        cwd=tmp_path,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={k: v for k, v in os.environ.items() if k != "POSTBACK_KIT_TOKEN_SECRET"},
-    )
-    try:
-        assert process.stderr is not None
-        banner = process.stderr.readline()
-        url = banner.split(" on ")[1].split()[0].removesuffix("/voucher")
-        wait_until_answers(f"{url}/__admin/health", process, within=20, what="the workers")
+    with serve_workers("voucher-token-api", 2, tmp_path) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(20)
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def test_with_two_workers_a_token_is_accepted_whichever_worker_serves(two_workers: str) -> None:
@@ -450,3 +421,16 @@ def test_with_two_workers_a_token_is_accepted_whichever_worker_serves(two_worker
             results = list(pool.map(call, range(200)))
     assert {status for status, _ in results} == {200}
     assert len({pid for _, pid in results}) == 2, "both workers served requests"
+
+
+def test_instances_sharing_a_token_secret_accept_each_others_tokens(tmp_path: Path) -> None:
+    """What the README's load-balancer recipe relies on."""
+    with (
+        serve_workers("voucher-token-api", 1, tmp_path, token_secret="shared") as one,
+        serve_workers("voucher-token-api", 1, tmp_path, token_secret="shared") as two,
+        serve_workers("voucher-token-api", 1, tmp_path, token_secret="other") as three,
+    ):
+        token = httpx.post(f"{one}/auth/token", json=CREDENTIALS).json()["data"]["accessToken"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{two}/voucher", params=QUERY, headers=auth).status_code == 200
+        assert httpx.get(f"{three}/voucher", params=QUERY, headers=auth).status_code == 401

@@ -8,6 +8,7 @@ import json
 import os
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, Final
 
 from jsonschema import Draft202012Validator
@@ -22,9 +23,10 @@ from mockserver._resources import load_schema
 from mockserver._suggest import did_you_mean
 from mockserver._version import __version__
 from mockserver.contract import Shape
-from mockserver.models import Fault, Scenario
+from mockserver.models import Scenario
 from mockserver.models.scenario import ROTATE
 from mockserver.server._partner import MockPartner
+from mockserver.server._peers import Peers, apply, merge_journals
 from mockserver.server._tokens import TokenSigner
 
 __all__ = ["ADMIN_PREFIX", "create_app"]
@@ -59,12 +61,11 @@ def _fault_validator() -> Draft202012Validator:
     return Draft202012Validator({"$defs": schema["$defs"], "$ref": "#/$defs/fault"})
 
 
-def _fault_from(data: Any, where: str) -> Fault:
+def _check_fault(data: Any, where: str) -> None:
     error = best_match(_fault_validator().iter_errors(data))
     if error is not None:
         pointer = "/".join(str(p) for p in error.absolute_path)
         raise _AdminError(400, f"{where}{'/' + pointer if pointer else ''}: {error.message}")
-    return Fault.from_dict(data)
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
@@ -85,10 +86,13 @@ def create_app(
     *,
     journal_size: int | None = None,
     signer: TokenSigner | None = None,
+    run_dir: Path | None = None,
 ) -> Starlette:
     """A Starlette app serving ``scenario``. The :class:`MockPartner` behind it is
-    ``app.state.partner`` (journal, runtime control, for in-process use)."""
+    ``app.state.partner`` (journal, runtime control, for in-process use). With ``run_dir``
+    (one worker of ``serve --workers N``) admin calls reach every worker listening there."""
     partner = MockPartner(scenario, journal_size=journal_size, signer=signer)
+    peers = Peers(run_dir, partner) if run_dir is not None else None
     started = time.time()
     admin_token = scenario.admin_token
 
@@ -109,6 +113,14 @@ def create_app(
 
         return guarded
 
+    async def control(op: dict[str, Any]) -> Any:
+        """Apply an admin operation to this worker, or to all workers; this worker's result
+        (a journal read merges all of them)."""
+        if peers is None:
+            return apply(partner, op)
+        results = await peers.everywhere(op)
+        return merge_journals(results) if op["op"] == "journal" else results[0][1]
+
     async def health(request: Request) -> Response:
         return JSONResponse(
             {
@@ -126,45 +138,43 @@ def create_app(
 
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
-            partner.journal.clear()
+            await control({"op": "clear"})
             return Response(status_code=204)
-        return JSONResponse(partner.journal.snapshot(partner.masker))
+        return JSONResponse(await control({"op": "journal"}))
 
     async def reset(request: Request) -> Response:
-        partner.reset()
+        await control({"op": "reset"})
         return Response(status_code=204)
 
     async def scenario_state(request: Request) -> Response:
-        if request.method == "PUT":
-            data = await _json_body(request)
-            unknown = sorted(set(data) - {"case", "shape"})
-            if unknown:
-                raise _AdminError(400, f"unknown key {unknown[0]!r}; use 'case' and/or 'shape'")
-            if "case" in data:
-                name = data["case"]
-                if name is None:
-                    partner.override_case = None
-                else:
-                    index = partner.case_index(str(name))
-                    if index is None:
-                        names = [c.name for c in scenario.cases]
-                        hint = did_you_mean(name, names) or f"; cases: {names}"
-                        raise _AdminError(400, f"no case {name!r}{hint}")
-                    partner.override_case = index
-            if "shape" in data:
-                shape = data["shape"]
-                if shape is None or shape == ROTATE:
-                    partner.override_shape = shape
-                else:
-                    try:
-                        partner.override_shape = Shape.parse(str(shape))
-                    except ValueError as exc:
-                        raise _AdminError(400, f"shape: {exc}") from None
-        return JSONResponse(partner.state())
+        if request.method != "PUT":
+            return JSONResponse(await control({"op": "state"}))
+        data = await _json_body(request)
+        unknown = sorted(set(data) - {"case", "shape"})
+        if unknown:
+            raise _AdminError(400, f"unknown key {unknown[0]!r}; use 'case' and/or 'shape'")
+        op: dict[str, Any] = {"op": "override"}
+        if "case" in data:
+            name = data["case"]
+            if name is not None and partner.case_index(str(name)) is None:
+                names = [c.name for c in scenario.cases]
+                hint = did_you_mean(name, names) or f"; cases: {names}"
+                raise _AdminError(400, f"no case {name!r}{hint}")
+            op["case"] = None if name is None else str(name)
+        if "shape" in data:
+            shape = data["shape"]
+            if shape is None or shape == ROTATE:
+                op["shape"] = shape
+            else:
+                try:
+                    op["shape"] = str(Shape.parse(str(shape)))
+                except ValueError as exc:
+                    raise _AdminError(400, f"shape: {exc}") from None
+        return JSONResponse(await control(op))
 
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
-            partner.armed.clear()
+            state = await control({"op": "disarm"})
         elif request.method == "POST":
             data = await _json_body(request)
             count = data.get("count", 1)
@@ -172,8 +182,11 @@ def create_app(
                 raise _AdminError(400, f"count must be a whole number >= 1, got {count!r}")
             if "fault" not in data:
                 raise _AdminError(400, 'missing \'fault\' (e.g. {"type": "status", "status": 503})')
-            partner.arm(_fault_from(data["fault"], "fault"), count)
-        return JSONResponse({"armed": partner.state()["armed"]})
+            _check_fault(data["fault"], "fault")
+            state = await control({"op": "arm", "fault": data["fault"], "count": count})
+        else:
+            state = await control({"op": "state"})
+        return JSONResponse({"armed": state["armed"]})
 
     routes = [
         # The partner's path first: it is the one under load.
@@ -188,6 +201,9 @@ def create_app(
     if token_path is not None:
         routes.append(Route(token_path, _Asgi(partner.auth.token_endpoint)))
     routes.append(Route("/{path:path}", _Asgi(partner.unknown_path)))
-    app = Starlette(routes=routes)
+    if peers is None:
+        app = Starlette(routes=routes)
+    else:
+        app = Starlette(routes=routes, lifespan=lambda _: peers.listening())
     app.state.partner = partner
     return app

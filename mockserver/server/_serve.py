@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -17,6 +20,7 @@ from starlette.types import ASGIApp
 from mockserver.errors import ServerStartError
 from mockserver.models import Scenario, Secret, load_scenario
 from mockserver.server._app import create_app
+from mockserver.server._peers import ENV_RUN_DIR
 from mockserver.server._tokens import ENV_TOKEN_SECRET, new_secret
 from mockserver.server._wire import HTTP_PROTOCOL
 
@@ -40,13 +44,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: ASGIApp | str, *, access_log: bool, **kwargs: Any) -> uvicorn.Config:
+def _config(
+    app: ASGIApp | str,
+    *,
+    access_log: bool,
+    lifespan: Literal["on", "off"] = "off",
+    **kwargs: Any,
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=HTTP_PROTOCOL,
         access_log=access_log,
         log_level="info" if access_log else "warning",
-        lifespan="off",
+        lifespan=lifespan,
         server_header=False,
         # A hanging fault must not keep a stopping server alive.
         timeout_graceful_shutdown=2,
@@ -117,7 +127,12 @@ def app_from_env() -> ASGIApp:
     if token:
         scenario = dataclasses.replace(scenario, admin_token=Secret(token))
     size = os.environ.get(ENV_JOURNAL_SIZE)
-    return create_app(scenario, journal_size=int(size) if size else None)
+    run_dir = os.environ.get(ENV_RUN_DIR)
+    return create_app(
+        scenario,
+        journal_size=int(size) if size else None,
+        run_dir=Path(run_dir) if run_dir else None,
+    )
 
 
 def serve(
@@ -156,12 +171,19 @@ def serve(
         os.environ[ENV_JOURNAL_SIZE] = str(journal_size)
     if admin_token:
         os.environ[ENV_ADMIN_TOKEN] = admin_token
+    # Each worker listens here for the admin calls the others pass on (journal merged on read).
+    run_dir = tempfile.mkdtemp(prefix="postback-kit-")
+    os.environ[ENV_RUN_DIR] = run_dir
     config = _config(
         "mockserver.server._serve:app_from_env",
         access_log=access_log,
+        lifespan="on",
         factory=True,
         workers=workers,
     )
     if on_ready is not None:
         on_ready(url)
-    Multiprocess(config, sockets=[sock]).run()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
