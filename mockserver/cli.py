@@ -51,7 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("scenario", metavar="SCENARIO")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 = any free)")
-    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument(
+        "--server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="ASGI server (default uvicorn; granian is faster, needs postback-kit[granian], and "
+        "turns the wire faults into dropped connections)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request (slower)")
     serve.add_argument(
         "--journal-size", type=int, default=None, help="requests kept in the journal per worker"
@@ -397,7 +404,7 @@ def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
             f"{_PROG} {__version__}: scenario '{scenario.name}' ({', '.join(scenario.methods)} "
             f"{scenario.path}, {how}) on {url}{scenario.path}\n"
             f"  journal: {url}/__admin/requests   health: {url}/__admin/health   "
-            f"workers: {args.workers}   (Ctrl+C stops)",
+            f"workers: {args.workers} ({args.server})   (Ctrl+C stops)",
             file=stderr,
             flush=True,
         )
@@ -411,6 +418,7 @@ def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
         journal_size=args.journal_size,
         admin_token=args.admin_token,
         on_ready=ready,
+        server=args.server,
     )
     return 0
 

@@ -14,7 +14,12 @@ from starlette.types import Receive, Scope, Send
 from mockserver.contract import KEY_ROLE, ROLE_KEYS, SEED_SHAPE
 from mockserver.models import WIRE_FAULTS, Fault
 from mockserver.server._http import Answer, dumps, response_headers, wait_for_disconnect
-from mockserver.server._wire import InjectedFault, abort_with_reset, transport_for
+from mockserver.server._wire import (
+    InjectedFault,
+    abort_with_reset,
+    transport_for,
+    wire_faults_approximated,
+)
 
 __all__ = ["REDIRECTED_PARAM", "breach_body", "fault_status", "oversized_padding", "run_fault"]
 
@@ -150,7 +155,20 @@ async def _oversized(send: Send, fault: Fault) -> None:
 async def _wire(scope: Scope, receive: Receive, send: Send, fault: Fault, answer: Answer) -> None:
     transport = transport_for(scope)
     if transport is None:
-        raise InjectedFault(f"{fault.describe()} (the mock is served in-process: no wire)")
+        if not wire_faults_approximated():
+            raise InjectedFault(f"{fault.describe()} (the mock is served in-process: no wire)")
+        # No transport to close (granian): end the handler with the body short of its
+        # content-length (or its chunked terminator), and the server drops the connection.
+        # A reset or an empty reply becomes the status line and headers with no body.
+        keep = fault.type == "truncate" and fault.mode == "content_length"
+        headers = [h for h in answer.headers if keep or h[0] != b"content-length"]
+        if fault.type != "truncate":
+            headers.append((b"content-length", str(len(answer.body)).encode()))
+        half = answer.body[: max(1, len(answer.body) // 2)] if fault.type == "truncate" else b""
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        # Granian answers 500 when a handler ends before its first body message.
+        await send({"type": "http.response.body", "body": half, "more_body": True})
+        return
     if fault.type == "truncate":
         half = answer.body[: max(1, len(answer.body) // 2)]
         if fault.mode == "content_length":

@@ -22,7 +22,7 @@ from mockserver.models import Scenario, Secret, load_scenario
 from mockserver.server._app import create_app
 from mockserver.server._peers import ENV_RUN_DIR
 from mockserver.server._tokens import ENV_TOKEN_SECRET, new_secret
-from mockserver.server._wire import HTTP_PROTOCOL
+from mockserver.server._wire import HTTP_PROTOCOL, approximate_wire_faults
 
 __all__ = ["ServerThread", "app_from_env", "bind", "serve"]
 
@@ -31,6 +31,8 @@ ENV_SCENARIO: Final = "POSTBACK_KIT_SCENARIO"
 ENV_JOURNAL_SIZE: Final = "POSTBACK_KIT_JOURNAL_SIZE"
 #: The admin API's token; also what ``serve --admin-token`` defaults to.
 ENV_ADMIN_TOKEN: Final = "POSTBACK_KIT_ADMIN_TOKEN"
+#: Set to ``granian`` for workers of ``serve --server granian``.
+ENV_SERVER: Final = "POSTBACK_KIT_SERVER"
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -122,6 +124,8 @@ class ServerThread:
 
 def app_from_env() -> ASGIApp:
     """The app factory each ``--workers`` process calls (scenario from the environment)."""
+    if os.environ.get(ENV_SERVER) == "granian":
+        approximate_wire_faults()
     scenario = load_scenario(os.environ[ENV_SCENARIO])
     token = os.environ.get(ENV_ADMIN_TOKEN)
     if token:
@@ -135,6 +139,43 @@ def app_from_env() -> ASGIApp:
     )
 
 
+#: The ASGI servers ``serve --server`` can run the mock on; uvicorn is the default.
+SERVERS: Final = ("uvicorn", "granian")
+
+
+def _hand_to_workers(scenario: Scenario, journal_size: int | None, admin_token: str | None) -> None:
+    """Put what :func:`app_from_env` needs in the environment the worker processes inherit."""
+    os.environ[ENV_SCENARIO] = os.path.abspath(scenario.source)
+    # One signing key for all workers, so each accepts the tokens the others issue.
+    os.environ.setdefault(ENV_TOKEN_SECRET, new_secret())
+    if journal_size is not None:
+        os.environ[ENV_JOURNAL_SIZE] = str(journal_size)
+    if admin_token:
+        os.environ[ENV_ADMIN_TOKEN] = admin_token
+
+
+def _run_granian(host: str, port: int, workers: int, access_log: bool) -> None:
+    try:
+        from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
+    except ImportError:
+        raise ServerStartError(
+            "--server granian needs granian: pip install 'postback-kit[granian]'"
+        ) from None
+    Granian(
+        "mockserver.server._serve:app_from_env",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        log_level=LogLevels.info if access_log else LogLevels.warning,
+        log_access=access_log,
+        backlog=2048,
+    ).serve()
+
+
 def serve(
     scenario: Scenario,
     *,
@@ -145,45 +186,56 @@ def serve(
     journal_size: int | None = None,
     admin_token: str | None = None,
     on_ready: Any = None,
+    server: str = "uvicorn",
 ) -> None:
     """Serve ``scenario`` in the foreground until interrupted. ``on_ready(url)`` is called
     once the socket listens. ``admin_token`` protects the admin API (it overrides the
-    scenario's)."""
+    scenario's). ``server`` is ``uvicorn`` or ``granian`` (faster; the wire faults reset,
+    empty reply and truncation need uvicorn's protocol hook, see the README)."""
+    if server not in SERVERS:
+        raise ServerStartError(f"unknown server {server!r}; choose one of {', '.join(SERVERS)}")
     if admin_token:
         scenario = dataclasses.replace(scenario, admin_token=Secret(admin_token))
     sock = bind(host, port)
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}"
-    if workers <= 1:
-        server = uvicorn.Server(
+    if server == "uvicorn" and workers <= 1:
+        uvicorn_server = uvicorn.Server(
             _config(create_app(scenario, journal_size=journal_size), access_log=access_log)
         )
         if on_ready is not None:
             on_ready(url)
-        server.run(sockets=[sock])
+        uvicorn_server.run(sockets=[sock])
         return
-    from uvicorn.supervisors import Multiprocess
-
-    os.environ[ENV_SCENARIO] = os.path.abspath(scenario.source)
-    # One signing key for all workers, so each accepts the tokens the others issue.
-    os.environ.setdefault(ENV_TOKEN_SECRET, new_secret())
-    if journal_size is not None:
-        os.environ[ENV_JOURNAL_SIZE] = str(journal_size)
-    if admin_token:
-        os.environ[ENV_ADMIN_TOKEN] = admin_token
-    # Each worker listens here for the admin calls the others pass on (journal merged on read).
-    run_dir = tempfile.mkdtemp(prefix="postback-kit-")
-    os.environ[ENV_RUN_DIR] = run_dir
-    config = _config(
-        "mockserver.server._serve:app_from_env",
-        access_log=access_log,
-        lifespan="on",
-        factory=True,
-        workers=workers,
-    )
-    if on_ready is not None:
-        on_ready(url)
+    _hand_to_workers(scenario, journal_size, admin_token)
+    run_dir = None
+    if workers > 1:
+        # Each worker listens here for the admin calls the others pass on (journal merged on
+        # read).
+        run_dir = tempfile.mkdtemp(prefix="postback-kit-")
+        os.environ[ENV_RUN_DIR] = run_dir
     try:
+        if server == "granian":
+            # Granian binds for itself: free the port we checked (and picked, for port 0).
+            bound_port = sock.getsockname()[1]
+            sock.close()
+            os.environ[ENV_SERVER] = "granian"
+            if on_ready is not None:
+                on_ready(url)
+            _run_granian(host, bound_port, workers, access_log)
+            return
+        from uvicorn.supervisors import Multiprocess
+
+        config = _config(
+            "mockserver.server._serve:app_from_env",
+            access_log=access_log,
+            lifespan="on",
+            factory=True,
+            workers=workers,
+        )
+        if on_ready is not None:
+            on_ready(url)
         Multiprocess(config, sockets=[sock]).run()
     finally:
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if run_dir is not None:
+            shutil.rmtree(run_dir, ignore_errors=True)

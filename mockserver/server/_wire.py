@@ -5,7 +5,8 @@ protocol class extended by the one asyncio hook every protocol has (``connection
 ``connection_lost``): each open connection's transport is registered under the client's
 address, which is exactly the ``client`` of the request's ASGI scope. Only the public asyncio
 transport API is used on it. In-process (no socket), :func:`transport_for` is None and the
-fault is raised as :class:`InjectedFault` instead.
+fault is raised as :class:`InjectedFault` instead. Under a server without that hook (granian),
+:func:`approximate_wire_faults` makes them broken answers built from ASGI messages alone.
 """
 
 from __future__ import annotations
@@ -22,10 +23,23 @@ __all__ = [
     "FaultableHttpProtocol",
     "InjectedFault",
     "abort_with_reset",
+    "approximate_wire_faults",
     "transport_for",
+    "wire_faults_approximated",
 ]
 
 _TRANSPORTS: Final[dict[tuple[str, int], asyncio.Transport]] = {}
+_approximated = [False]
+
+
+def approximate_wire_faults() -> None:
+    """Called in a worker of a server with no uvicorn protocol (granian): from now on a wire
+    fault is an answer cut short with ASGI messages, not an :class:`InjectedFault`."""
+    _approximated[0] = True
+
+
+def wire_faults_approximated() -> bool:
+    return _approximated[0]
 
 
 class InjectedFault(ConnectionError):
