@@ -66,7 +66,7 @@ def free_port() -> int:
         return port
 
 
-def _wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 15.0) -> None:
+def _wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -100,7 +100,9 @@ def start(name: str, command: list[str], port: int) -> Iterator[Server]:
             process.wait()
 
 
-def mock_command(port: int, scenario: str = "voucher-get", workers: int = 1) -> list[str]:
+def mock_command(
+    port: int, scenario: str = "voucher-get", workers: int = 1, server: str = "uvicorn"
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -111,4 +113,6 @@ def mock_command(port: int, scenario: str = "voucher-get", workers: int = 1) -> 
         str(port),
         "--workers",
         str(workers),
+        "--server",
+        server,
     ]
