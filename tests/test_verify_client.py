@@ -10,10 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from jsonschema import Draft202012Validator
 
+from mockserver._resources import load_schema
 from mockserver.cli import run
 from mockserver.models import RunReport
 from mockserver.verify import CHECKS, CommandAdapter, PythonAdapter, VerifyOptions, verify
+from mockserver.verify._jobs import connection_for, explicit_jobs, jobs, scenario_for
 from mockserver.verify.reference import handle
 from tests.conftest import ROOT
 
@@ -164,3 +168,27 @@ async def _reads_big_bodies(job: dict[str, Any]) -> dict[str, Any]:
 def test_a_client_that_reads_an_oversized_body_whole_is_also_right() -> None:
     report = _verify(PythonAdapter(_reads_big_bodies), BROKEN)
     assert report.findings == [], [f.message for f in report.findings]
+
+
+def _schema_errors(data: dict[str, Any], name: str) -> list[str]:
+    validator = Draft202012Validator(load_schema(name))
+    return [
+        f"/{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data)
+    ]
+
+
+def test_every_explicit_job_builds_a_valid_scenario_and_connection() -> None:
+    """The engine skips the schema for the scenarios it builds; this is where they are checked."""
+    for spec in explicit_jobs():
+        assert _schema_errors(scenario_for(spec), "scenario.schema.json") == [], spec
+        connection = connection_for(spec, "http://127.0.0.1:1")
+        assert _schema_errors(connection, "connection.schema.json") == [], spec
+
+
+@settings(max_examples=300)
+@given(spec=jobs())
+def test_every_generated_job_builds_a_valid_scenario_and_connection(spec: Any) -> None:
+    assert _schema_errors(scenario_for(spec), "scenario.schema.json") == []
+    assert (
+        _schema_errors(connection_for(spec, "http://127.0.0.1:1"), "connection.schema.json") == []
+    )

@@ -184,14 +184,16 @@ def document_from_data(
     source: str,
     environ: Mapping[str, str] | None = None,
     check: Callable[[Document], None] | None = None,
+    validate: bool = True,
 ) -> Document:
-    """Like :func:`load_document` for data already parsed (a dict given in code)."""
+    """Like :func:`load_document` for data already parsed (a dict given in code).
+    ``validate=False`` skips the schema, for documents the kit builds itself."""
     if not isinstance(raw, dict):
         kind = "empty" if raw is None else type(raw).__name__
         raise ConfigError(source, "", f"the document must be a mapping (object), got {kind}")
     env = os.environ if environ is None else environ
     data = _resolve_env(raw, (), env, source)
-    error = best_match(_validator(schema_name).iter_errors(data))
+    error = best_match(_validator(schema_name).iter_errors(data)) if validate else None
     if error is not None:
         where, message = _describe(error, raw)
         raise ConfigError(source, pointer(where), message)

@@ -314,29 +314,23 @@ def verify(
     with ServerThread(switch) as server:
         base_url = server.url
 
-        def run_job(spec: JobSpec) -> _Outcome:
-            scenario = Scenario.from_dict(scenario_for(spec), source="<verify>", environ={})
-            app = create_app(scenario, signer=signer, journal_size=100)
-            switch.app = app
-            job = {
-                "id": next(counter),
-                "connection": connection_for(spec, base_url),
-                "profile": spec.profile,
-            }
-            outcome = _Outcome(spec, job, None, allowed_outcomes(spec), [])
+        def new_app(spec: JobSpec) -> ASGIApp:
+            # scenario_for's output is checked against the schema in the tests, not per job.
+            scenario = Scenario.from_dict(
+                scenario_for(spec), source="<verify>", environ={}, validate=False
+            )
+            return create_app(scenario, signer=signer, journal_size=100)
+
+        def call(outcome: _Outcome) -> None:
             try:
-                if spec.kind == "expire":
-                    # The client learns the token lives 1 s; the next call comes after it
-                    # expired, with the same connection: it must fetch a new token first.
-                    adapter.handle(job, options.job_timeout_s)
-                    time.sleep(EXPIRE_WAIT_S)
-                    job = {**job, "id": next(counter)}
-                    outcome.job = job
-                outcome.answer = adapter.handle(job, options.job_timeout_s)
+                outcome.answer = adapter.handle(outcome.job, options.job_timeout_s)
             except AdapterError as exc:
                 outcome.problems.append(_Problem("adapter", str(exc), exc.kind))
+
+        def judge(outcome: _Outcome, app: Any) -> _Outcome:
             partner = app.state.partner
             outcome.journal = partner.journal.snapshot(partner.masker)["requests"]
+            job = outcome.job
             if outcome.answer is not None:
                 if outcome.answer.get("id") != job["id"]:
                     outcome.problems.append(
@@ -351,6 +345,41 @@ def verify(
             outcome.problems += _request_problems(outcome, "127.0.0.1")
             outcome.problems += _auth_problems(outcome)
             return outcome
+
+        def new_outcome(spec: JobSpec, url: str) -> _Outcome:
+            job = {
+                "id": next(counter),
+                "connection": connection_for(spec, url),
+                "profile": spec.profile,
+            }
+            return _Outcome(spec, job, None, allowed_outcomes(spec), [])
+
+        def run_job(spec: JobSpec) -> _Outcome:
+            app = new_app(spec)
+            switch.app = app
+            outcome = new_outcome(spec, base_url)
+            call(outcome)
+            return judge(outcome, app)
+
+        # An "expire" job's second call must come after its token expired. Its partner gets a
+        # server of its own, so other jobs run while the token ages instead of a sleep.
+        expiring: list[tuple[_Outcome, Any, ServerThread, float]] = []
+
+        def start_expire(spec: JobSpec) -> None:
+            app = new_app(spec)
+            own = ServerThread(app).start()
+            outcome = new_outcome(spec, own.url)
+            call(outcome)
+            expiring.append((outcome, app, own, -1.0 if outcome.problems else time.monotonic()))
+
+        def finish_expire(outcome: _Outcome, app: Any, first: float) -> _Outcome:
+            if first >= 0:
+                # The client learned the token lives 1 s; the next call comes after it expired,
+                # with the same connection: it must fetch a new token first.
+                time.sleep(max(0.0, first + EXPIRE_WAIT_S - time.monotonic()))
+                outcome.job = {**outcome.job, "id": next(counter)}
+                call(outcome)
+            return judge(outcome, app)
 
         def to_finding(problem: _Problem, outcome: _Outcome, inconclusive: bool = False) -> Finding:
             return Finding(
@@ -376,15 +405,17 @@ def verify(
                 findings[finding.key] = finding
             stats[finding.check].errors += 1
 
-        def judged(spec: JobSpec) -> _Outcome:
+        def count(spec: JobSpec, outcome: _Outcome) -> _Outcome:
             nonlocal done
-            outcome = run_job(spec)
             done += 1
             for name in CHECKS:
                 stats[name].runs += name != "auth_flow" or spec.auth in {"token_api", "oauth2"}
             if progress is not None:
                 progress([p.check for p in outcome.problems], done, options.examples)
             return outcome
+
+        def judged(spec: JobSpec) -> _Outcome:
+            return count(spec, run_job(spec))
 
         def test(spec: JobSpec, shrunk: frozenset[str]) -> None:
             outcome = judged(spec)
@@ -398,21 +429,29 @@ def verify(
             if new:
                 raise failure(new[0].key, new[0].message, (new[0], outcome))
 
-        for spec in explicit_jobs():
-            if done >= options.examples:
-                break
-            outcome = judged(spec)
+        def record_all(outcome: _Outcome) -> None:
             for problem in outcome.problems:
                 if problem.key not in findings:
                     record(to_finding(problem, outcome))
 
+        for spec in explicit_jobs()[: options.examples]:
+            if spec.kind == "expire":
+                start_expire(spec)
+            else:
+                record_all(judged(spec))
+
         found = search(
             jobs(),
             test,
-            budget_left=lambda: options.examples - done,
+            budget_left=lambda: options.examples - done - len(expiring),
             seed_value=options.seed,
             database=options.database,
         )
+        for outcome, app, own, first in expiring:
+            record_all(count(outcome.spec, finish_expire(outcome, app, first)))
+            own.signal_stop()
+        for _, _, own, _ in expiring:
+            own.stop()
         for failed, inconclusive in found:
             problem, outcome = failed.payload
             findings.pop(problem.key, None)

@@ -38,6 +38,9 @@ DEMO: Final = {
 
 #: The client's timeout during verification; a hang outlasts it.
 TIMEOUT_S: Final = 0.5
+#: A hang job's timeout: every outcome is allowed after it (a retry answers or it fails as a
+#: transport error), so it only has to be short, and the client's wait is a hang job's cost.
+HANG_TIMEOUT_S: Final = 0.05
 
 AnswerKind = Literal["body", "breach", "fault", "revoke", "expire"]
 
@@ -72,6 +75,8 @@ _NAMES = st.text("abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8)
 _HEADER_NAMES = st.sampled_from(["header-01", "x-campaign", "x-tenant"])
 _KEY_HEADERS = st.sampled_from(["token-key", "X-Partner-Sig", "x-api-key", "Api-Key"])
 _FIXED = st.text("abcdefghijklmnopqrstuvwxyz0123456789 -_", min_size=0, max_size=12).map(str.strip)
+_FIXED_HEADERS = st.dictionaries(_HEADER_NAMES, _FIXED, max_size=2)
+_CUSTOM_PARAMS = st.dictionaries(_NAMES.map(lambda n: f"p{n}"), _FIXED, max_size=2)
 
 #: Faults a client must survive; each hits the job's first data request only, so a client
 #: that retries may still get the answer.
@@ -96,33 +101,27 @@ _FAULTS: Final = (
 )
 
 
+_SUCCESS_DATA: Final = st.dictionaries(st.text(max_size=8), json_values(max_leaves=5), max_size=4)
+_REFUSAL_DATA: Final = st.none() | st.dictionaries(
+    st.text(max_size=8), json_values(max_leaves=3), max_size=2
+)
+_EXTRA: Final = st.dictionaries(
+    st.sampled_from(["statusCode", "traceId", "meta"]), json_values(max_leaves=2), max_size=2
+)
+
+
 @st.composite
 def _answers(draw: st.DrawFn) -> tuple[AnswerKind, int, Any, str, dict[str, Any]]:
     kind = draw(st.sampled_from(["body", "body", "body", "refusal", "breach", "fault"]))
     if kind in {"body", "refusal"}:
         shape = draw(st.sampled_from(ALL_SHAPES))
         success = kind == "body" and draw(st.booleans())
-        data = (
-            draw(st.dictionaries(st.text(max_size=8), json_values(max_leaves=5), max_size=4))
-            if success
-            else draw(
-                st.none()
-                | st.dictionaries(st.text(max_size=8), json_values(max_leaves=3), max_size=2)
-            )
-        )
-        extra = draw(
-            st.dictionaries(
-                st.sampled_from(["statusCode", "traceId", "meta"]),
-                json_values(max_leaves=2),
-                max_size=2,
-            )
-        )
         body = shape.render(
             success=success,
             error_code=draw(error_codes()),
             message=draw(messages()),
-            data=data,
-            extra=extra,
+            data=draw(_SUCCESS_DATA if success else _REFUSAL_DATA),
+            extra=draw(_EXTRA),
         )
         status = 200 if kind == "body" else draw(st.sampled_from([400, 401, 404, 414, 422]))
         return "body", status, body, "", {}
@@ -156,8 +155,8 @@ def jobs(draw: st.DrawFn) -> JobSpec:
         token_field=draw(st.sampled_from(["data.accessToken", "token", "result.auth.token"])),
         expires=draw(st.booleans()),
         client_auth=draw(st.sampled_from(["basic", "body"])),
-        headers=draw(st.dictionaries(_HEADER_NAMES, _FIXED, max_size=2)),
-        params=draw(st.dictionaries(_NAMES.map(lambda n: f"p{n}"), _FIXED, max_size=2)),
+        headers=draw(_FIXED_HEADERS),
+        params=draw(_CUSTOM_PARAMS),
         profile={"phone": draw(phones()), "email": draw(emails())},
         kind=kind,
         status=status,
@@ -265,7 +264,7 @@ def connection_for(spec: JobSpec, base_url: str) -> dict[str, Any]:
     connection: dict[str, Any] = {
         "endpoint": f"{base_url}/voucher",
         "method": spec.method,
-        "timeout_s": TIMEOUT_S,
+        "timeout_s": HANG_TIMEOUT_S if spec.fault.get("type") == "hang" else TIMEOUT_S,
         "auth": auth,
         "headers": dict(spec.headers),
         "params": {"phone": "{{phone}}", "email": "{{email}}", **spec.params},
