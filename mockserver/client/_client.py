@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from mockserver.client._auth import AuthFailure, Credentials, RawResponse, credentials_for
+from mockserver.client._decode import BodyTooLarge, CappedDecoder, UnsupportedEncoding
 from mockserver.client._pool import ShardedPool
 from mockserver.client._request import PreparedRequest, build_request
 from mockserver.client._retry import backoff_s, should_retry
@@ -211,16 +212,20 @@ class AsyncPostbackClient:
                     "invalid_body",
                     f"the response declares {declared} bytes, over the {cap}-byte limit",
                 )
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise _Failed("invalid_body", f"the response is over the {cap}-byte limit")
-                chunks.append(chunk)
+            try:
+                decoder = CappedDecoder(response.headers.get("content-encoding"), cap)
+                async for chunk in response.aiter_raw():
+                    decoder.feed(chunk)
+                body = decoder.finish()
+            except BodyTooLarge:
+                raise _Failed(
+                    "invalid_body", f"the response is over the {cap}-byte limit (decoded)"
+                ) from None
+            except (UnsupportedEncoding, ValueError) as exc:
+                raise _Failed("invalid_body", f"the body could not be decoded: {exc}") from None
         finally:
             await response.aclose()
-        return RawResponse(response.status_code, dict(response.headers), b"".join(chunks))
+        return RawResponse(response.status_code, dict(response.headers), body)
 
     async def _fetch_token(
         self, method: str, url: str, headers: list[tuple[str, str]], content: bytes | None

@@ -15,6 +15,8 @@ from typing import Final
 
 import httpx
 
+from mockserver.client._decode import ACCEPT_ENCODING
+
 __all__ = ["ShardedPool"]
 
 #: Connections per shard.
@@ -49,7 +51,15 @@ class ShardedPool:
         if self._ssl is None:
             self._ssl = _default_ssl_context()
         limits = httpx.Limits(max_connections=PER_SHARD, max_keepalive_connections=PER_SHARD)
-        shard = _Shard(httpx.AsyncClient(timeout=self._timeout, limits=limits, verify=self._ssl))
+        http = httpx.AsyncClient(
+            timeout=self._timeout,
+            limits=limits,
+            verify=self._ssl,
+            # Only what the client's own capped decoder reads (httpx would offer br and zstd
+            # when their packages happen to be installed).
+            headers={"accept-encoding": ACCEPT_ENCODING},
+        )
+        shard = _Shard(http)
         self._shards.append(shard)
         return shard
 
