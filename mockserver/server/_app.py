@@ -25,6 +25,7 @@ from mockserver._version import __version__
 from mockserver.contract import Shape
 from mockserver.models import Scenario
 from mockserver.models.scenario import ROTATE
+from mockserver.server._http import read_body
 from mockserver.server._partner import MockPartner
 from mockserver.server._peers import Peers, apply, merge_journals
 from mockserver.server._tokens import TokenSigner
@@ -69,8 +70,8 @@ def _check_fault(data: Any, where: str) -> None:
 
 
 async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > 1024 * 1024:
+    raw, fits = await read_body(request.receive, request.headers, 1024 * 1024)
+    if not fits:
         raise _AdminError(413, "body over 1 MiB")
     try:
         data = json.loads(raw or b"{}")

@@ -106,10 +106,33 @@ class Answer:
         await send({"type": "http.response.body", "body": self.body})
 
 
+#: An oversized body is read and thrown away up to this many bytes (for this long) before the
+#: 413, so the client is still sending when it reads the answer rather than getting a reset;
+#: beyond it the connection is simply closed.
+DISCARD_LIMIT: Final = 64 * 1024 * 1024
+DISCARD_SECONDS: Final = 5.0
+
+
+async def _discard(receive: Receive, remaining: int) -> None:
+    try:
+        async with asyncio.timeout(DISCARD_SECONDS):
+            while remaining > 0:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                remaining -= len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        pass
+
+
 async def read_body(receive: Receive, headers: Mapping[str, str], limit: int) -> tuple[bytes, bool]:
-    """The request body and whether it fit in ``limit`` bytes (reading stops at the limit)."""
+    """The request body and whether it fit in ``limit`` bytes (nothing past the limit is
+    kept; a too-large body is discarded, within bounds, so the refusal can be read)."""
     declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
+        await _discard(receive, min(int(declared), DISCARD_LIMIT))
         return b"", False
     chunks: list[bytes] = []
     size = 0
@@ -120,6 +143,8 @@ async def read_body(receive: Receive, headers: Mapping[str, str], limit: int) ->
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
+            if message.get("more_body", False):
+                await _discard(receive, DISCARD_LIMIT - size)
             return b"", False
         chunks.append(chunk)
         if not message.get("more_body", False):

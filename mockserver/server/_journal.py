@@ -18,10 +18,17 @@ from starlette.types import Scope
 from mockserver.models import Redactor
 from mockserver.server._http import parse_query
 
-__all__ = ["BODY_LIMIT", "DEFAULT_JOURNAL_SIZE", "Entry", "Journal"]
+__all__ = ["BODY_LIMIT", "BYTE_BUDGET", "DEFAULT_JOURNAL_SIZE", "Entry", "Journal"]
 
 #: Entries kept by default; the oldest are dropped first.
 DEFAULT_JOURNAL_SIZE: Final = 10_000
+
+#: The most request bytes (query, headers, body) the journal holds, whatever the entry count:
+#: 10,000 hostile requests with 64 KB bodies would otherwise hold 640 MB.
+BYTE_BUDGET: Final = 64 * 1024 * 1024
+
+#: What an entry costs beyond its request bytes (the object, the parsed query), roughly.
+_ENTRY_OVERHEAD: Final = 512
 
 #: Bytes of a request body kept in an entry.
 BODY_LIMIT: Final = 64 * 1024
@@ -45,6 +52,8 @@ class Entry:
         "refusal",
         "shape",
         "status",
+        "weight",
+        "_header_bytes",
     )
 
     def __init__(
@@ -69,6 +78,8 @@ class Entry:
         self.refusal: dict[str, Any] | None = None
         self.error: str | None = None
         self.fault: str | None = None
+        self.weight = 0
+        self._header_bytes = -1
 
     @classmethod
     def from_scope(cls, scope: Scope) -> Entry:
@@ -80,6 +91,21 @@ class Entry:
             parse_query(raw_query),
             scope["headers"],
         )
+
+    def header_bytes(self) -> int:
+        """The request headers' size (computed once: the partner checks it, the journal
+        weighs it)."""
+        if self._header_bytes < 0:
+            self._header_bytes = sum(len(name) + len(value) for name, value in self.headers)
+        return self._header_bytes
+
+    def drop_headers(self, note: str) -> None:
+        self.headers = [(b"x-postback-kit-note", note.encode())]
+        self._header_bytes = -1
+
+    def drop_query(self, note: str) -> None:
+        self.query_string = f"({note})"
+        self.query = []
 
     def to_dict(self, masker: Redactor) -> dict[str, Any]:
         text = masker.text
@@ -104,9 +130,11 @@ class Entry:
 class Journal:
     """The last ``size`` entries (size 0 keeps none), plus a count of all recorded."""
 
-    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_JOURNAL_SIZE, byte_budget: int = BYTE_BUDGET) -> None:
         self.size = size
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self.byte_budget = byte_budget
+        self._entries: deque[Entry] = deque()
+        self._bytes = 0
         self._ids = itertools.count(1)
         self.total = 0
 
@@ -114,14 +142,28 @@ class Journal:
         entry.id = next(self._ids)
         entry.at = time.time()
         self.total += 1
-        if self.size:
-            self._entries.append(entry)
+        if not self.size:
+            return
+        entry.weight = (
+            _ENTRY_OVERHEAD
+            + len(entry.query_string)
+            + entry.header_bytes()
+            + (len(entry.body) if entry.body else 0)
+        )
+        entries = self._entries
+        if len(entries) >= self.size:
+            self._bytes -= entries.popleft().weight
+        entries.append(entry)
+        self._bytes += entry.weight
+        while self._bytes > self.byte_budget and len(entries) > 1:
+            self._bytes -= entries.popleft().weight
 
     def entries(self) -> list[Entry]:
         return list(self._entries)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._bytes = 0
 
     def snapshot(self, masker: Redactor) -> dict[str, Any]:
         """The admin API's view: entries oldest first, masked, with counts."""

@@ -31,7 +31,13 @@ from mockserver.server._http import (
 from mockserver.server._journal import BODY_LIMIT, Entry, Journal
 from mockserver.server._tokens import TokenSigner
 
-__all__ = ["ERROR_CODES", "MockPartner"]
+__all__ = ["ERROR_CODES", "MAX_HEADER_BYTES", "MAX_TARGET_BYTES", "MockPartner"]
+
+#: Request headers larger than this in all get 431 (nginx's default limit is 32 KiB too);
+#: httptools itself accepts any size.
+MAX_HEADER_BYTES: Final = 32 * 1024
+#: A query string longer than this gets 414.
+MAX_TARGET_BYTES: Final = 16 * 1024
 
 log = logging.getLogger("postback_kit.server")
 
@@ -45,6 +51,8 @@ ERROR_CODES: Final = (
     "INVALID_BODY",
     "UNSUPPORTED_MEDIA_TYPE",
     "PAYLOAD_TOO_LARGE",
+    "HEADERS_TOO_LARGE",
+    "URI_TOO_LONG",
     "METHOD_NOT_ALLOWED",
     "UNKNOWN_PATH",
     "NO_MATCHING_CASE",
@@ -220,6 +228,22 @@ class MockPartner:
 
     # -- checking ----------------------------------------------------------------------
 
+    @staticmethod
+    def _oversized(entry: Entry) -> Refusal | None:
+        """Headers or a query string too large to be a real client's: refused, and the
+        journal keeps a note instead of them (its memory stays bounded)."""
+        if len(entry.query_string) > MAX_TARGET_BYTES:
+            size = len(entry.query_string)
+            entry.drop_query(f"query string of {size} bytes not kept")
+            return Refusal(414, "URI_TOO_LONG", f"query string over {MAX_TARGET_BYTES} bytes")
+        size = entry.header_bytes()
+        if size > MAX_HEADER_BYTES:
+            entry.drop_headers(f"{size} bytes of headers not kept")
+            return Refusal(
+                431, "HEADERS_TOO_LARGE", f"request headers over {MAX_HEADER_BYTES} bytes"
+            )
+        return None
+
     def _check_headers(self, headers: Mapping[str, str]) -> Refusal | None:
         for name, expected in self.scenario.required_headers.items():
             given = headers.get(name)
@@ -321,6 +345,9 @@ class MockPartner:
             await self.refuse(send, entry, refusal)
 
     async def _handle(self, entry: Entry, scope: Scope, receive: Receive, send: Send) -> None:
+        oversized = self._oversized(entry)
+        if oversized is not None:
+            return await self.refuse(send, entry, oversized)
         if entry.method not in self._methods:
             wrong_method = Refusal(
                 405,
