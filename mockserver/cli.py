@@ -61,6 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--access-log", action="store_true", help="log every request (slower)")
     serve.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="answer 503 (contract-shaped, Retry-After: 1) beyond N requests at once per worker",
+    )
+    serve.add_argument(
         "--journal-size", type=int, default=None, help="requests kept in the journal per worker"
     )
     serve.add_argument(
@@ -389,6 +396,10 @@ def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
 
     if args.workers < 1:
         raise _UsageError(f"{_PROG} serve: --workers must be at least 1, got {args.workers}")
+    if args.limit_concurrency is not None and args.limit_concurrency < 1:
+        raise _UsageError(
+            f"{_PROG} serve: --limit-concurrency must be at least 1, got {args.limit_concurrency}"
+        )
     if not 0 <= args.port <= 65535:
         raise _UsageError(f"{_PROG} serve: --port must be 0..65535, got {args.port}")
     scenario = load_scenario(args.scenario)
@@ -419,6 +430,7 @@ def _serve(args: argparse.Namespace, stderr: IO[str]) -> int:
         admin_token=args.admin_token,
         on_ready=ready,
         server=args.server,
+        limit_concurrency=args.limit_concurrency,
     )
     return 0
 

@@ -88,11 +88,15 @@ def create_app(
     journal_size: int | None = None,
     signer: TokenSigner | None = None,
     run_dir: Path | None = None,
+    limit_concurrency: int | None = None,
 ) -> Starlette:
     """A Starlette app serving ``scenario``. The :class:`MockPartner` behind it is
     ``app.state.partner`` (journal, runtime control, for in-process use). With ``run_dir``
-    (one worker of ``serve --workers N``) admin calls reach every worker listening there."""
-    partner = MockPartner(scenario, journal_size=journal_size, signer=signer)
+    (one worker of ``serve --workers N``) admin calls reach every worker listening there.
+    ``limit_concurrency`` answers 503 beyond that many partner requests at once."""
+    partner = MockPartner(
+        scenario, journal_size=journal_size, signer=signer, limit_concurrency=limit_concurrency
+    )
     peers = Peers(run_dir, partner) if run_dir is not None else None
     started = time.time()
     admin_token = scenario.admin_token

@@ -38,6 +38,7 @@ class Entry:
     """One recorded request and how the mock answered it."""
 
     __slots__ = (
+        "_header_bytes",
         "at",
         "body",
         "case",
@@ -53,7 +54,6 @@ class Entry:
         "shape",
         "status",
         "weight",
-        "_header_bytes",
     )
 
     def __init__(

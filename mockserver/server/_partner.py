@@ -53,6 +53,7 @@ ERROR_CODES: Final = (
     "PAYLOAD_TOO_LARGE",
     "HEADERS_TOO_LARGE",
     "URI_TOO_LONG",
+    "OVERLOADED",
     "METHOD_NOT_ALLOWED",
     "UNKNOWN_PATH",
     "NO_MATCHING_CASE",
@@ -110,8 +111,18 @@ class MockPartner:
         *,
         journal_size: int | None = None,
         signer: TokenSigner | None = None,
+        limit_concurrency: int | None = None,
     ) -> None:
         self.scenario = scenario
+        #: Requests answered at once beyond which a request gets 503 (None: no limit).
+        self.limit_concurrency = limit_concurrency
+        self._in_flight = 0
+        self._overloaded = Refusal(
+            503,
+            "OVERLOADED",
+            f"more than {limit_concurrency} requests at once; retry after 1 s",
+            (("retry-after", "1"),),
+        )
         self.journal = Journal(scenario.journal_size if journal_size is None else journal_size)
         self.masker = Redactor(scenario.secret_headers(), (s.reveal() for s in scenario.secrets()))
         secret = scenario.token_secret.reveal() if scenario.token_secret else None
@@ -334,6 +345,10 @@ class MockPartner:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         entry = Entry.from_scope(scope)
+        limit = self.limit_concurrency
+        if limit is not None and self._in_flight >= limit:
+            return await self.refuse(send, entry, self._overloaded)
+        self._in_flight += 1
         try:
             await self._handle(entry, scope, receive, send)
         except Exception:
@@ -343,6 +358,8 @@ class MockPartner:
             entry.error = "internal error (see the server log)"
             refusal = Refusal(500, "INTERNAL_ERROR", "the mock partner failed; see its log")
             await self.refuse(send, entry, refusal)
+        finally:
+            self._in_flight -= 1
 
     async def _handle(self, entry: Entry, scope: Scope, receive: Receive, send: Send) -> None:
         oversized = self._oversized(entry)

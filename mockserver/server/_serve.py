@@ -29,6 +29,7 @@ __all__ = ["ServerThread", "app_from_env", "bind", "serve"]
 #: Environment variables through which ``serve --workers N`` hands the scenario to workers.
 ENV_SCENARIO: Final = "POSTBACK_KIT_SCENARIO"
 ENV_JOURNAL_SIZE: Final = "POSTBACK_KIT_JOURNAL_SIZE"
+ENV_LIMIT_CONCURRENCY: Final = "POSTBACK_KIT_LIMIT_CONCURRENCY"
 #: The admin API's token; also what ``serve --admin-token`` defaults to.
 ENV_ADMIN_TOKEN: Final = "POSTBACK_KIT_ADMIN_TOKEN"
 #: Set to ``granian`` for workers of ``serve --server granian``.
@@ -137,10 +138,12 @@ def app_from_env() -> ASGIApp:
         scenario = dataclasses.replace(scenario, admin_token=Secret(token))
     size = os.environ.get(ENV_JOURNAL_SIZE)
     run_dir = os.environ.get(ENV_RUN_DIR)
+    limit = os.environ.get(ENV_LIMIT_CONCURRENCY)
     return create_app(
         scenario,
         journal_size=int(size) if size else None,
         run_dir=Path(run_dir) if run_dir else None,
+        limit_concurrency=int(limit) if limit else None,
     )
 
 
@@ -148,8 +151,15 @@ def app_from_env() -> ASGIApp:
 SERVERS: Final = ("uvicorn", "granian")
 
 
-def _hand_to_workers(scenario: Scenario, journal_size: int | None, admin_token: str | None) -> None:
+def _hand_to_workers(
+    scenario: Scenario,
+    journal_size: int | None,
+    admin_token: str | None,
+    limit_concurrency: int | None,
+) -> None:
     """Put what :func:`app_from_env` needs in the environment the worker processes inherit."""
+    if limit_concurrency is not None:
+        os.environ[ENV_LIMIT_CONCURRENCY] = str(limit_concurrency)
     os.environ[ENV_SCENARIO] = os.path.abspath(scenario.source)
     # One signing key for all workers, so each accepts the tokens the others issue.
     os.environ.setdefault(ENV_TOKEN_SECRET, new_secret())
@@ -192,11 +202,14 @@ def serve(
     admin_token: str | None = None,
     on_ready: Any = None,
     server: str = "uvicorn",
+    limit_concurrency: int | None = None,
 ) -> None:
     """Serve ``scenario`` in the foreground until interrupted. ``on_ready(url)`` is called
     once the socket listens. ``admin_token`` protects the admin API (it overrides the
-    scenario's). ``server`` is ``uvicorn`` or ``granian`` (faster; the wire faults reset,
-    empty reply and truncation need uvicorn's protocol hook, see the README)."""
+    scenario's). ``limit_concurrency`` answers a contract-shaped 503 (``Retry-After: 1``)
+    beyond that many partner requests at once per worker. ``server`` is ``uvicorn`` or
+    ``granian`` (faster; the wire faults reset, empty reply and truncation need uvicorn's
+    protocol hook, see the README)."""
     if server not in SERVERS:
         raise ServerStartError(f"unknown server {server!r}; choose one of {', '.join(SERVERS)}")
     if admin_token:
@@ -206,13 +219,18 @@ def serve(
     url = f"http://{shown_host}:{sock.getsockname()[1]}"
     if server == "uvicorn" and workers <= 1:
         uvicorn_server = uvicorn.Server(
-            _config(create_app(scenario, journal_size=journal_size), access_log=access_log)
+            _config(
+                create_app(
+                    scenario, journal_size=journal_size, limit_concurrency=limit_concurrency
+                ),
+                access_log=access_log,
+            )
         )
         if on_ready is not None:
             on_ready(url)
         uvicorn_server.run(sockets=[sock])
         return
-    _hand_to_workers(scenario, journal_size, admin_token)
+    _hand_to_workers(scenario, journal_size, admin_token, limit_concurrency)
     run_dir = None
     if workers > 1:
         # Each worker listens here for the admin calls the others pass on (journal merged on
