@@ -138,3 +138,17 @@ def serve() -> Iterator[ServeFn]:
     yield start
     for item in running:
         item.close()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which Hypothesis profile runs, and how to repeat what it drew."""
+    current = settings()
+    if current.derandomize:
+        how = "derandomized: every run draws the same examples (seed fixed per test)"
+    else:
+        how = "random: a failure prints @reproduce_failure, or rerun with --hypothesis-seed"
+    return (
+        f"hypothesis profile {settings.get_current_profile_name()!r}: {how}; "
+        f"max_examples={current.max_examples}, example database "
+        f"{'off' if current.database is None else 'on'}"
+    )

@@ -18,8 +18,9 @@ from mockserver.cli import run
 from mockserver.client import PostbackClient
 from mockserver.client._decode import BodyTooLarge, CappedDecoder, UnsupportedEncoding
 from mockserver.contract import NormalizedResult
-from mockserver.models import Connection
-from mockserver.server import ServerThread
+from mockserver.models import Connection, Scenario
+from mockserver.server import ServerThread, create_app
+from tests.conftest import SCENARIOS
 from tests.hostile import OK_BODY, HostilePartner, gzip_bomb
 
 PROFILE = {"phone": "0359677657", "email": "dee@bytetech.io"}
@@ -331,3 +332,42 @@ def test_an_encoding_it_cannot_read_is_a_one_line_error(
     with pytest.raises((UnsupportedEncoding, ValueError)) as info:
         read()
     assert str(info.value).startswith(message)
+
+
+# -- shrinking under faults -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fault", [{"type": "reset"}, {"type": "status", "status": 500}])
+def test_a_failure_that_does_not_repeat_while_shrinking_is_inconclusive_not_a_crash(
+    tmp_path: Path, fault: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The partner fails a third of its answers at random: Hypothesis sees a failure, replays
+    it to shrink, the partner answers, and Hypothesis would raise Flaky. certify reports such
+    a failure as inconclusive instead, and finishes."""
+    scenario = yaml.safe_load((SCENARIOS / "voucher-get.yaml").read_text())
+    scenario["faults"] = {"seed": 3, "mix": [{**fault, "probability": 0.34}]}
+    with ServerThread(create_app(Scenario.from_dict(scenario, environ={}))) as server:
+        conn = tmp_path / "c.yaml"
+        conn.write_text(
+            yaml.safe_dump(
+                {
+                    "endpoint": f"{server.url}/voucher",
+                    "timeout_s": 5,
+                    "auth": {"type": "api_key", "header": "token-key", "value": "demo-key"},
+                    "params": {"phone": "{{phone}}", "email": "{{email}}", "campaignId": "B"},
+                }
+            )
+        )
+        report = tmp_path / "r.json"
+        argv = ["certify", str(conn), "--examples", "30", "--max-rps", "0", "--seed", "5"]
+        code = run([*argv, "--no-example-db", "--json", str(report)])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "Flaky" not in out + err
+    findings = json.loads(report.read_text())["findings"]
+    inconclusive = [f for f in findings if f.get("inconclusive")]
+    assert inconclusive, findings
+    assert all(
+        f["message"].endswith("(did not repeat on replay: inconclusive)") for f in inconclusive
+    )
+    assert code == 1

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mockserver.models import load_scenario
 from mockserver.server import ServerThread, create_app
 from tests.conftest import ROOT
@@ -22,7 +24,10 @@ def _schemathesis() -> str:
     return found
 
 
-def test_schemathesis_finds_no_server_error_and_no_schema_mismatch() -> None:
+@pytest.mark.parametrize("mode", ["all", "negative"])
+def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(mode: str) -> None:
+    """``negative``: only requests that break the schema (wrong types, missing parameters,
+    bodies that are not the payload), a fuzz pass of what hostile clients send."""
     with ServerThread(create_app(load_scenario("voucher", environ={}))) as server:
         done = subprocess.run(
             [
@@ -40,6 +45,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_mismatch() -> None:
                 "-H",
                 "token-key: demo-key",
                 "--no-color",
+                "--mode",
+                mode,
             ],
             capture_output=True,
             text=True,
