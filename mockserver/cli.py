@@ -194,6 +194,11 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report", type=Path, default=None, metavar="FILE", help="write a .md or .html report"
     )
+    parser.add_argument(
+        "--redact-pii",
+        action="store_true",
+        help="mask the profiles' phone numbers and emails (***) in the output and the reports",
+    )
 
 
 def _check_report_name(args: argparse.Namespace, command: str) -> None:
@@ -262,6 +267,9 @@ def _certify(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -> int:
                 [p.check for p in problems], done, total
             ),
         )
+    if args.redact_pii:
+        report, mask = report.redact_pii()
+        local_curls = {key: mask(line) for key, line in local_curls.items()}
     print_summary(report, stdout, local_curls=local_curls)
     _write_reports(args, report)
     return 0 if report.passed else 1
@@ -301,6 +309,8 @@ def _verify_client(args: argparse.Namespace, stdout: IO[str], stderr: IO[str]) -
             report = verify(adapter, options, target=target, progress=live.update)
     finally:
         adapter.close()
+    if args.redact_pii:
+        report, _ = report.redact_pii()
     print_summary(report, stdout)
     _write_reports(args, report)
     return 0 if report.passed else 1

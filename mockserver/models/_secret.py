@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from typing import Final
+from urllib.parse import quote, quote_plus
 
 __all__ = ["MASK", "Redactor", "Secret"]
 
@@ -64,9 +65,13 @@ class Redactor:
             self.add(secret)
 
     def add(self, secret: str) -> None:
-        if secret and secret not in self.secrets:
+        """Mask ``secret`` from now on, also percent-encoded (as it appears in a URL)."""
+        if not secret:
+            return
+        forms = {secret, quote(secret, safe=""), quote_plus(secret)} - set(self.secrets)
+        if forms:
             # Longest first, so a secret containing another is masked whole.
-            self.secrets = tuple(sorted((*self.secrets, secret), key=len, reverse=True))
+            self.secrets = tuple(sorted((*self.secrets, *forms), key=len, reverse=True))
 
     def text(self, value: str) -> str:
         for secret in self.secrets:

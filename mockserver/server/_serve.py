@@ -4,6 +4,7 @@ background thread on a free port (tests, the pytest plugin)."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import shutil
 import socket
@@ -18,7 +19,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from mockserver.errors import ServerStartError
-from mockserver.models import Scenario, Secret, load_scenario
+from mockserver.models import Redactor, Scenario, Secret, load_scenario
 from mockserver.server._app import create_app
 from mockserver.server._peers import ENV_RUN_DIR
 from mockserver.server._tokens import ENV_TOKEN_SECRET, new_secret
@@ -65,6 +66,37 @@ def _config(
         timeout_graceful_shutdown=2,
         **kwargs,
     )
+
+
+#: The loggers a served mock writes through (the access log among them).
+_LOGGERS: Final = ("uvicorn.access", "uvicorn.error", "granian.access", "postback_kit.server")
+
+
+class _MaskSecrets(logging.Filter):
+    """Masks the scenario's secrets in every record of the server's loggers: the access log
+    prints the full request target, and a client may put its key in the query string."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = self.redactor.text
+        if isinstance(record.msg, str):
+            record.msg = text(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(text(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def mask_secrets_in_logs(scenario: Scenario) -> None:
+    """Install the secret-masking filter on the server's loggers (once per process)."""
+    redactor = Redactor(scenario.secret_headers(), (s.reveal() for s in scenario.secrets()))
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        for old in [f for f in logger.filters if isinstance(f, _MaskSecrets)]:
+            logger.removeFilter(old)
+        logger.addFilter(_MaskSecrets(redactor))
 
 
 class ServerThread:
@@ -136,6 +168,7 @@ def app_from_env() -> ASGIApp:
     token = os.environ.get(ENV_ADMIN_TOKEN)
     if token:
         scenario = dataclasses.replace(scenario, admin_token=Secret(token))
+    mask_secrets_in_logs(scenario)
     size = os.environ.get(ENV_JOURNAL_SIZE)
     run_dir = os.environ.get(ENV_RUN_DIR)
     limit = os.environ.get(ENV_LIMIT_CONCURRENCY)
@@ -218,14 +251,12 @@ def serve(
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}"
     if server == "uvicorn" and workers <= 1:
-        uvicorn_server = uvicorn.Server(
-            _config(
-                create_app(
-                    scenario, journal_size=journal_size, limit_concurrency=limit_concurrency
-                ),
-                access_log=access_log,
-            )
+        config = _config(
+            create_app(scenario, journal_size=journal_size, limit_concurrency=limit_concurrency),
+            access_log=access_log,
         )
+        mask_secrets_in_logs(scenario)  # after uvicorn has configured its loggers
+        uvicorn_server = uvicorn.Server(config)
         if on_ready is not None:
             on_ready(url)
         uvicorn_server.run(sockets=[sock])

@@ -18,7 +18,7 @@ from mockserver._hunt import failure, search
 from mockserver._version import __version__
 from mockserver.client import render
 from mockserver.contract import NormalizedResult
-from mockserver.models import CheckStat, Finding, RunReport, Scenario
+from mockserver.models import CheckStat, Finding, Redactor, RunReport, Scenario
 from mockserver.server import ServerThread, TokenSigner, create_app
 from mockserver.verify._adapters import Adapter, AdapterError
 from mockserver.verify._jobs import (
@@ -388,7 +388,10 @@ def verify(
                 message=problem.message,
                 key=problem.key,
                 profile=outcome.spec.profile,
-                request={"job": outcome.job, "requests": [_short(e) for e in outcome.journal]},
+                request={
+                    "job": _masked(outcome.job),
+                    "requests": [_short(e) for e in outcome.journal],
+                },
                 response=None,
                 details={
                     "mock answered": _describe(outcome.spec),
@@ -474,6 +477,21 @@ def verify(
         duration_s=time.monotonic() - started,
         summary={"method": "GET and POST", "auth": "none, api_key, token_api, oauth2"},
     )
+
+
+#: verify-client's own credentials: reports show jobs, never these.
+_DEMO_SECRETS: Final = Redactor(secrets=(DEMO["api_key"], DEMO["password"], DEMO["client_secret"]))
+
+
+def _masked(value: Any) -> Any:
+    """A job with every credential value masked, wherever in its connection it sits."""
+    if isinstance(value, str):
+        return _DEMO_SECRETS.text(value)
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
 
 
 def _short(entry: dict[str, Any]) -> dict[str, Any]:
