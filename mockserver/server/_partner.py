@@ -36,8 +36,8 @@ __all__ = ["ERROR_CODES", "MAX_HEADER_BYTES", "MAX_TARGET_BYTES", "MockPartner"]
 #: Request headers larger than this in all get 431 (nginx's default limit is 32 KiB too);
 #: httptools itself accepts any size.
 MAX_HEADER_BYTES: Final = 32 * 1024
-#: A query string longer than this gets 414.
-MAX_TARGET_BYTES: Final = 16 * 1024
+#: A query string longer than this gets 414 (past ~64 KiB, httptools itself answers a plain 400).
+MAX_TARGET_BYTES: Final = 48 * 1024
 
 log = logging.getLogger("postback_kit.server")
 
