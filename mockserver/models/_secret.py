@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
-from typing import Final
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 from urllib.parse import quote, quote_plus
 
 __all__ = ["MASK", "Redactor", "Secret"]
@@ -77,6 +77,17 @@ class Redactor:
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, MASK)
+        return value
+
+    def deep(self, value: Any) -> Any:
+        """``value`` with :meth:`text` applied to every string in it, keys included, however
+        deep in dicts and lists (a job, a report's request)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.text(str(k)): self.deep(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.deep(v) for v in value]
         return value
 
     def header(self, name: str, value: str) -> str:

@@ -6,52 +6,32 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
-from urllib.parse import quote, quote_plus
 
-from mockserver.models._secret import MASK
+from mockserver.models._secret import Redactor
 
-__all__ = ["CheckStat", "Finding", "RunReport", "Severity", "pii_masker"]
+__all__ = ["CheckStat", "Finding", "RunReport", "Severity", "pii_redactor"]
 
 #: The profile fields ``--redact-pii`` masks.
 PII_FIELDS: Final = ("phone", "email")
 
 
-def pii_masker(findings: Iterable[Finding]) -> Callable[[str], str]:
-    """A function masking, in any text, the phone numbers and emails of ``findings``'
-    profiles: as written, percent-encoded (either way) and JSON-escaped, as they appear in
-    URLs, curl lines and bodies. Values under 4 characters are left alone (masking "1"
-    everywhere would garble the report, and reveals nothing)."""
-    variants: set[str] = set()
+def pii_redactor(findings: Iterable[Finding]) -> Redactor:
+    """A redactor for the phone numbers and emails of ``findings``' profiles: as written,
+    percent-encoded and JSON-escaped, as they appear in URLs, curl lines and bodies. Values
+    under 4 characters are left alone (masking "1" everywhere would garble the report, and
+    reveals nothing)."""
+    redactor = Redactor()
     for finding in findings:
         for name in PII_FIELDS:
             value = (finding.profile or {}).get(name)
-            if not isinstance(value, str) or len(value) < 4:
-                continue
-            variants |= {
-                value,
-                quote(value, safe=""),
-                quote_plus(value),
-                json.dumps(value)[1:-1],
-                json.dumps(value, ensure_ascii=False)[1:-1],
-            }
-    if not variants:
-        return lambda text: text
-    pattern = re.compile("|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True)))
-    return lambda text: pattern.sub(MASK, text)
-
-
-def _walk(value: Any, mask: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return mask(value)
-    if isinstance(value, Mapping):
-        return {mask(str(k)): _walk(v, mask) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_walk(v, mask) for v in value]
-    return value
+            if isinstance(value, str) and len(value) >= 4:
+                redactor.add(value)
+                redactor.add(json.dumps(value)[1:-1])
+                redactor.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    return redactor
 
 
 Severity = Literal["error", "warning"]
@@ -135,20 +115,20 @@ class RunReport:
     def redact_pii(self) -> tuple[RunReport, Callable[[str], str]]:
         """This report with every finding's phone numbers and emails masked (``--redact-pii``),
         and the masking function, for other text shown with it (curl lines)."""
-        mask = pii_masker(self.findings)
+        redactor = pii_redactor(self.findings)
         findings = [
             dataclasses.replace(
                 f,
-                message=mask(f.message),
-                profile=_walk(f.profile, mask),
-                request=_walk(f.request, mask),
-                response=_walk(f.response, mask),
-                reproduce=None if f.reproduce is None else mask(f.reproduce),
-                details=_walk(f.details, mask),
+                message=redactor.text(f.message),
+                profile=redactor.deep(f.profile),
+                request=redactor.deep(f.request),
+                response=redactor.deep(f.response),
+                reproduce=redactor.deep(f.reproduce),
+                details=redactor.deep(f.details),
             )
             for f in self.findings
         ]
-        return dataclasses.replace(self, findings=findings), mask
+        return dataclasses.replace(self, findings=findings), redactor.text
 
     def to_dict(self) -> dict[str, Any]:
         return {

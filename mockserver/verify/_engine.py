@@ -389,7 +389,7 @@ def verify(
                 key=problem.key,
                 profile=outcome.spec.profile,
                 request={
-                    "job": _masked(outcome.job),
+                    "job": _DEMO_SECRETS.deep(outcome.job),
                     "requests": [_short(e) for e in outcome.journal],
                 },
                 response=None,
@@ -481,17 +481,6 @@ def verify(
 
 #: verify-client's own credentials: reports show jobs, never these.
 _DEMO_SECRETS: Final = Redactor(secrets=(DEMO["api_key"], DEMO["password"], DEMO["client_secret"]))
-
-
-def _masked(value: Any) -> Any:
-    """A job with every credential value masked, wherever in its connection it sits."""
-    if isinstance(value, str):
-        return _DEMO_SECRETS.text(value)
-    if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v) for v in value]
-    return value
 
 
 def _short(entry: dict[str, Any]) -> dict[str, Any]:
