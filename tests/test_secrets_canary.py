@@ -23,7 +23,7 @@ import yaml
 
 from mockserver.cli import run
 from mockserver.verify._jobs import DEMO
-from tests.conftest import ROOT, SCENARIOS, serve_workers
+from tests.conftest import ROOT, SCENARIOS, serve_workers, wait_until_answers
 
 API_KEY = "cnry-apikey-4b1f9e0c"
 TOKEN_PASSWORD = "cnry-tokenpw-55c1d7a2"
@@ -171,11 +171,13 @@ def test_no_output_log_journal_report_or_curl_line_holds_a_secret(
     assert found == {}
 
 
-def test_the_servers_own_logs_hold_no_secret(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_the_servers_own_logs_hold_no_secret(tmp_path: Path, server: str) -> None:
     """serve with --access-log, its whole stderr and stdout once it has stopped."""
     path = scenario("voucher-get", tmp_path, header="X-Partner-Sig", value=API_KEY)
+    command = [sys.executable, "-m", "mockserver", "serve", str(path), "--port", "0"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", str(path), "--port", "0", "--access-log"],
+        [*command, "--access-log", "--server", server],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -184,6 +186,7 @@ def test_the_servers_own_logs_hold_no_secret(tmp_path: Path) -> None:
     banner = process.stderr.readline()
     url = "/".join(banner.split(" on ")[1].split()[0].split("/")[:3])
     try:
+        wait_until_answers(f"{url}/__admin/health", process, within=20, what=f"serve ({server})")
         for key in (API_KEY, "wrong"):
             for _ in range(5):
                 httpx.get(

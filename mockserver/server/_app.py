@@ -210,9 +210,8 @@ def create_app(
             state = await control({"op": "state"})
         return JSONResponse({"armed": state["armed"]})
 
+    # The partner's own path never reaches these routes (see _MockApp).
     routes = [
-        # The partner's path first: it is the one under load.
-        Route(scenario.path, _Asgi(partner)),
         Route(f"{ADMIN_PREFIX}/health", health, methods=["GET"]),
         Route(f"{ADMIN_PREFIX}/requests", admin(requests), methods=["GET", "DELETE"]),
         Route(f"{ADMIN_PREFIX}/reset", admin(reset), methods=["POST"]),
@@ -223,9 +222,7 @@ def create_app(
     if token_path is not None:
         routes.append(Route(token_path, _Asgi(partner.auth.token_endpoint)))
     routes.append(Route("/{path:path}", _Asgi(partner.unknown_path)))
-    if peers is None:
-        app = _MockApp(partner, routes=routes)
-    else:
-        app = _MockApp(partner, routes=routes, lifespan=lambda _: peers.listening())
+    lifespan = None if peers is None else (lambda _: peers.listening())
+    app = _MockApp(partner, routes=routes, lifespan=lifespan)
     app.state.partner = partner
     return app

@@ -105,7 +105,7 @@ class Entry:
 
     def drop_query(self, note: str) -> None:
         self.query_string = f"({note})"
-        self.query = []
+        self.query = ()
 
     def to_dict(self, masker: Redactor) -> dict[str, Any]:
         text = masker.text

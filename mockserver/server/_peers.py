@@ -23,12 +23,9 @@ from mockserver.models import Fault
 from mockserver.models.scenario import ROTATE
 from mockserver.server._partner import MockPartner
 
-__all__ = ["ENV_RUN_DIR", "Peers", "apply", "merge_journals"]
+__all__ = ["Peers", "apply", "merge_journals"]
 
 log = logging.getLogger("postback_kit.server")
-
-#: The directory holding one ``<pid>.sock`` per worker of one ``serve --workers N``.
-ENV_RUN_DIR: Final = "POSTBACK_KIT_RUN_DIR"
 
 #: Seconds a worker waits for another to answer an admin operation.
 PEER_TIMEOUT_S: Final = 5.0

@@ -1,9 +1,11 @@
-"""Running the mock partner on uvicorn: in the foreground (``postback-kit serve``) or in a
-background thread on a free port (tests, the pytest plugin)."""
+"""Running the mock partner: in the foreground on uvicorn or granian, one process or several
+(``postback-kit serve``), or on uvicorn in a background thread on a free port (tests, the
+pytest plugin)."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import shutil
@@ -21,20 +23,16 @@ from starlette.types import ASGIApp
 from mockserver.errors import ServerStartError
 from mockserver.models import Redactor, Scenario, Secret, load_scenario
 from mockserver.server._app import create_app
-from mockserver.server._peers import ENV_RUN_DIR
 from mockserver.server._tokens import ENV_TOKEN_SECRET, new_secret
 from mockserver.server._wire import HTTP_PROTOCOL, approximate_wire_faults
 
 __all__ = ["ServerThread", "app_from_env", "bind", "serve"]
 
-#: Environment variables through which ``serve --workers N`` hands the scenario to workers.
-ENV_SCENARIO: Final = "POSTBACK_KIT_SCENARIO"
-ENV_JOURNAL_SIZE: Final = "POSTBACK_KIT_JOURNAL_SIZE"
-ENV_LIMIT_CONCURRENCY: Final = "POSTBACK_KIT_LIMIT_CONCURRENCY"
+#: How ``serve`` hands its settings to worker processes (JSON: scenario file, journal size,
+#: concurrency limit, the peers' run directory, the server).
+ENV_WORKER: Final = "POSTBACK_KIT_WORKER"
 #: The admin API's token; also what ``serve --admin-token`` defaults to.
 ENV_ADMIN_TOKEN: Final = "POSTBACK_KIT_ADMIN_TOKEN"
-#: Set to ``granian`` for workers of ``serve --server granian``.
-ENV_SERVER: Final = "POSTBACK_KIT_SERVER"
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -89,14 +87,14 @@ class _MaskSecrets(logging.Filter):
         return True
 
 
-def mask_secrets_in_logs(scenario: Scenario) -> None:
-    """Install the secret-masking filter on the server's loggers (once per process)."""
-    redactor = Redactor(scenario.secret_headers(), (s.reveal() for s in scenario.secrets()))
+def mask_secrets_in_logs(masker: Redactor) -> None:
+    """Mask in the server's loggers what the served partner masks (``partner.masker``: its
+    scenario's secrets); once per process, after the server configured its logging."""
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         for old in [f for f in logger.filters if isinstance(f, _MaskSecrets)]:
             logger.removeFilter(old)
-        logger.addFilter(_MaskSecrets(redactor))
+        logger.addFilter(_MaskSecrets(masker))
 
 
 class ServerThread:
@@ -161,45 +159,27 @@ class ServerThread:
 
 
 def app_from_env() -> ASGIApp:
-    """The app factory each ``--workers`` process calls (scenario from the environment)."""
-    if os.environ.get(ENV_SERVER) == "granian":
+    """The app factory each worker process calls (settings from the environment)."""
+    settings = json.loads(os.environ[ENV_WORKER])
+    if settings["server"] == "granian":
         approximate_wire_faults()
-    scenario = load_scenario(os.environ[ENV_SCENARIO])
+    scenario = load_scenario(settings["scenario"])
     token = os.environ.get(ENV_ADMIN_TOKEN)
     if token:
         scenario = dataclasses.replace(scenario, admin_token=Secret(token))
-    mask_secrets_in_logs(scenario)
-    size = os.environ.get(ENV_JOURNAL_SIZE)
-    run_dir = os.environ.get(ENV_RUN_DIR)
-    limit = os.environ.get(ENV_LIMIT_CONCURRENCY)
-    return create_app(
+    run_dir = settings["run_dir"]
+    app = create_app(
         scenario,
-        journal_size=int(size) if size else None,
+        journal_size=settings["journal_size"],
         run_dir=Path(run_dir) if run_dir else None,
-        limit_concurrency=int(limit) if limit else None,
+        limit_concurrency=settings["limit_concurrency"],
     )
+    mask_secrets_in_logs(app.state.partner.masker)
+    return app
 
 
 #: The ASGI servers ``serve --server`` can run the mock on; uvicorn is the default.
 SERVERS: Final = ("uvicorn", "granian")
-
-
-def _hand_to_workers(
-    scenario: Scenario,
-    journal_size: int | None,
-    admin_token: str | None,
-    limit_concurrency: int | None,
-) -> None:
-    """Put what :func:`app_from_env` needs in the environment the worker processes inherit."""
-    if limit_concurrency is not None:
-        os.environ[ENV_LIMIT_CONCURRENCY] = str(limit_concurrency)
-    os.environ[ENV_SCENARIO] = os.path.abspath(scenario.source)
-    # One signing key for all workers, so each accepts the tokens the others issue.
-    os.environ.setdefault(ENV_TOKEN_SECRET, new_secret())
-    if journal_size is not None:
-        os.environ[ENV_JOURNAL_SIZE] = str(journal_size)
-    if admin_token:
-        os.environ[ENV_ADMIN_TOKEN] = admin_token
 
 
 def _run_granian(host: str, port: int, workers: int, access_log: bool) -> None:
@@ -251,29 +231,34 @@ def serve(
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{sock.getsockname()[1]}"
     if server == "uvicorn" and workers <= 1:
-        config = _config(
-            create_app(scenario, journal_size=journal_size, limit_concurrency=limit_concurrency),
-            access_log=access_log,
-        )
-        mask_secrets_in_logs(scenario)  # after uvicorn has configured its loggers
+        app = create_app(scenario, journal_size=journal_size, limit_concurrency=limit_concurrency)
+        config = _config(app, access_log=access_log)
+        mask_secrets_in_logs(app.state.partner.masker)  # after uvicorn configured logging
         uvicorn_server = uvicorn.Server(config)
         if on_ready is not None:
             on_ready(url)
         uvicorn_server.run(sockets=[sock])
         return
-    _hand_to_workers(scenario, journal_size, admin_token, limit_concurrency)
-    run_dir = None
-    if workers > 1:
-        # Each worker listens here for the admin calls the others pass on (journal merged on
-        # read).
-        run_dir = tempfile.mkdtemp(prefix="postback-kit-")
-        os.environ[ENV_RUN_DIR] = run_dir
+    # Each worker of several listens in run_dir for the admin calls the others pass on.
+    run_dir = tempfile.mkdtemp(prefix="postback-kit-") if workers > 1 else None
+    os.environ[ENV_WORKER] = json.dumps(
+        {
+            "scenario": os.path.abspath(scenario.source),
+            "journal_size": journal_size,
+            "limit_concurrency": limit_concurrency,
+            "run_dir": run_dir,
+            "server": server,
+        }
+    )
+    # One signing key for all workers, so each accepts the tokens the others issue.
+    os.environ.setdefault(ENV_TOKEN_SECRET, new_secret())
+    if admin_token:
+        os.environ[ENV_ADMIN_TOKEN] = admin_token
     try:
         if server == "granian":
             # Granian binds for itself: free the port we checked (and picked, for port 0).
             bound_port = sock.getsockname()[1]
             sock.close()
-            os.environ[ENV_SERVER] = "granian"
             if on_ready is not None:
                 on_ready(url)
             _run_granian(host, bound_port, workers, access_log)
