@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,3 +77,27 @@ def test_without_granian_the_flag_is_a_one_line_error(
     assert err.strip().splitlines()[-1] == (
         "postback-kit: --server granian needs granian: pip install 'postback-kit[granian]'"
     )
+
+
+def test_the_banner_appears_only_once_granian_listens(tmp_path: Path) -> None:
+    """Scripts wait for the banner and then call: the port must already accept."""
+    command = [sys.executable, "-m", "mockserver", "serve", "voucher-get", "--port", "0"]
+    process = subprocess.Popen(
+        [*command, "--server", "granian"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        url = httpx.URL(banner.split(" on ")[1].split()[0])
+        assert url.port is not None
+        # At once, and on a bare socket (an httpx client takes long enough to hide the race).
+        socket.create_connection((url.host, url.port), timeout=1).close()
+        assert httpx.get(url, params=QUERY, headers=KEY).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(20)
+        if process.stderr is not None:
+            process.stderr.close()

@@ -182,6 +182,21 @@ def app_from_env() -> ASGIApp:
 SERVERS: Final = ("uvicorn", "granian")
 
 
+def _when_listening(host: str, port: int, then: Any, timeout: float = 30.0) -> None:
+    """Call ``then()`` once ``host:port`` accepts connections (granian binds in its own time,
+    and the banner must not announce a port that refuses)."""
+    target = "127.0.0.1" if host in {"0.0.0.0", ""} else "::1" if host == "::" else host
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((target, port), timeout=1).close()
+        except OSError:
+            time.sleep(0.01)
+            continue
+        then()
+        return
+
+
 def _run_granian(host: str, port: int, workers: int, access_log: bool) -> None:
     try:
         from granian import Granian
@@ -260,7 +275,11 @@ def serve(
             bound_port = sock.getsockname()[1]
             sock.close()
             if on_ready is not None:
-                on_ready(url)
+                threading.Thread(
+                    target=_when_listening,
+                    args=(host, bound_port, lambda: on_ready(url)),
+                    daemon=True,
+                ).start()
             _run_granian(host, bound_port, workers, access_log)
             return
         from uvicorn.supervisors import Multiprocess
