@@ -22,6 +22,17 @@ PACKAGES = {
     "prism": "@stoplight/prism-cli@5",
     "mountebank": "mountebank@2.9",
 }
+#: Each anchor's row label; ``{v}`` is the installed version.
+LABELS = {
+    "wiremock": "WireMock {v}, journal on",
+    "wiremock-nj": "WireMock {v}, --no-request-journal",
+    "prism": "Prism {v}, quiet",
+    "mountebank": "Mountebank {v}",
+}
+
+
+def _label(name: str, version: str = "") -> str:
+    return " ".join(LABELS[name].format(v=version).split()).replace(" ,", ",")
 
 
 @dataclass
@@ -75,18 +86,12 @@ def _version(where: Path, spec: str) -> str:
 
 
 def _wiremock(where: Path, workdir: Path, port: int, journal: bool) -> Anchor:
-    name, label = (
-        ("wiremock", "WireMock, journal on")
-        if journal
-        else (
-            "wiremock-nj",
-            "WireMock, --no-request-journal",
-        )
-    )
+    name = "wiremock" if journal else "wiremock-nj"
     java = shutil.which("java")
     jars = sorted((where / "node_modules" / "wiremock" / "build").glob("*.jar"))
     if java is None or not jars:
-        return Anchor(name, label, [], skipped="no java" if java is None else "no WireMock jar")
+        why = "no java" if java is None else "no WireMock jar"
+        return Anchor(name, _label(name), [], skipped=why)
     root = workdir / name
     (root / "mappings").mkdir(parents=True, exist_ok=True)
     stub = {
@@ -108,7 +113,7 @@ def _wiremock(where: Path, workdir: Path, port: int, journal: bool) -> Anchor:
     if not journal:
         command.append("--no-request-journal")
     version = _version(where, PACKAGES["wiremock"])
-    return Anchor(name, f"{label} {version}", command, version, warmup_s=30.0)
+    return Anchor(name, _label(name, version), command, version, warmup_s=30.0)
 
 
 def _prism(where: Path, workdir: Path, port: int) -> Anchor:
@@ -152,7 +157,7 @@ def _prism(where: Path, workdir: Path, port: int) -> Anchor:
     command = [str(binary), "mock", str(document), "-h", "127.0.0.1", "-p", str(port)]
     command += ["--verboseLevel", "silent"]
     version = _version(where, PACKAGES["prism"])
-    return Anchor("prism", f"Prism {version}, quiet", command, version)
+    return Anchor("prism", _label("prism", version), command, version)
 
 
 def _mountebank(where: Path, workdir: Path, port: int, admin_port: int) -> Anchor:
@@ -197,20 +202,14 @@ def _mountebank(where: Path, workdir: Path, port: int, admin_port: int) -> Ancho
     command += ["--configfile", str(config), "--noParse", "--nologfile", "--loglevel", "warn"]
     command += ["--pidfile", str(workdir / "mb.pid")]
     version = _version(where, PACKAGES["mountebank"])
-    return Anchor("mountebank", f"Mountebank {version}", command, version)
+    return Anchor("mountebank", _label("mountebank", version), command, version)
 
 
 def anchors(workdir: Path, ports: dict[str, int], admin_port: int) -> list[Anchor]:
     """Every anchor, installed if need be; ``ports`` maps anchor name to its port."""
     error = _npm_install(ANCHORS_DIR)
-    names = {
-        "wiremock": "WireMock, journal on",
-        "wiremock-nj": "WireMock, --no-request-journal",
-        "prism": "Prism, quiet",
-        "mountebank": "Mountebank",
-    }
     if error:
-        return [Anchor(name, label, [], skipped=error) for name, label in names.items()]
+        return [Anchor(name, _label(name), [], skipped=error) for name in LABELS]
     return [
         _wiremock(ANCHORS_DIR, workdir, ports["wiremock"], journal=True),
         _wiremock(ANCHORS_DIR, workdir, ports["wiremock-nj"], journal=False),

@@ -363,17 +363,18 @@ def verify(
 
         # An "expire" job's second call must come after its token expired. Its partner gets a
         # server of its own, so other jobs run while the token ages instead of a sleep.
-        expiring: list[tuple[_Outcome, Any, ServerThread, float]] = []
+        expiring: list[tuple[_Outcome, Any, ServerThread, float | None]] = []
 
         def start_expire(spec: JobSpec) -> None:
             app = new_app(spec)
             own = ServerThread(app).start()
             outcome = new_outcome(spec, own.url)
             call(outcome)
-            expiring.append((outcome, app, own, -1.0 if outcome.problems else time.monotonic()))
+            # No first answer (the client failed): judged as it is, no second call.
+            expiring.append((outcome, app, own, None if outcome.problems else time.monotonic()))
 
-        def finish_expire(outcome: _Outcome, app: Any, first: float) -> _Outcome:
-            if first >= 0:
+        def finish_expire(outcome: _Outcome, app: Any, first: float | None) -> _Outcome:
+            if first is not None:
                 # The client learned the token lives 1 s; the next call comes after it expired,
                 # with the same connection: it must fetch a new token first.
                 time.sleep(max(0.0, first + EXPIRE_WAIT_S - time.monotonic()))
